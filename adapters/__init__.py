@@ -1,0 +1,1 @@
+"""Adapters: the outside world (SQL, Gremlin, HTTP, AWS) plugged into the planning ports."""

@@ -1,0 +1,1 @@
+"""The local server: the schema over HTTP with GraphiQL, plus a health check."""

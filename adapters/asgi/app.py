@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from adapters.bootstrap import Application
+from resolvers.context import RequestContext
+from schema.root import build_schema
+
+log = structlog.get_logger("planner.http")
+
+
+class PlannerGraphQL(GraphQL):  # type: ignore[type-arg]
+    def __init__(self, app: Application) -> None:
+        production = app.settings.production
+        super().__init__(build_schema(production=production), graphql_ide=None if production else "graphiql")
+        self._app = app
+
+    async def get_context(self, request: Any, response: Any) -> RequestContext:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        return self._app.context(self._app.identity.principal(headers))
+
+
+class RequestLog:
+    """One structured line a request, with a request id the client can quote."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex[:16]
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
+            structlog.contextvars.unbind_contextvars("request_id")
+
+
+def create_asgi_app(app: Application) -> ASGIApp:
+    async def healthz(_request: Request) -> JSONResponse:
+        try:
+            with app.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - any store failure means unhealthy
+            log.warning("health check failed", error=str(exc))
+            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "up"})
+
+    graphql = PlannerGraphQL(app)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        app.close()
+
+    starlette = Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+        ],
+        lifespan=lifespan,
+    )
+    return RequestLog(starlette)

@@ -1,0 +1,226 @@
+"""The ``planner`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from adapters.config import Settings
+from planning.errors import DomainError
+
+DEMO_DOCUMENT = "launch_readiness.json"
+
+
+class CliError(Exception):
+    """A problem to report in one line, with exit status 1."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except CliError as exc:
+        print(f"planner: {exc}", file=sys.stderr)
+        return 1
+    except DomainError as exc:
+        print(f"planner: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="planner", description="Project-risk planning API and tools.")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="serve the GraphQL API (GraphiQL at /graphql in a browser)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="load the demo plan into an empty store first")
+    serve.set_defaults(handler=_serve)
+
+    db = sub.add_parser("db", help="the relational store").add_subparsers(title="db commands", metavar="ACTION")
+    upgrade = db.add_parser("upgrade", help="apply the database migrations")
+    upgrade.set_defaults(handler=_db_upgrade)
+
+    schema = sub.add_parser("schema", help="the GraphQL schema").add_subparsers(
+        title="schema commands", metavar="ACTION"
+    )
+    export_schema = schema.add_parser("export", help="write schema/schema.graphql and schema/appsync.graphql")
+    export_schema.add_argument("--output-dir", type=Path, default=None, help="default: the schema package folder")
+    export_schema.add_argument("--check", action="store_true", help="fail when the files differ instead of writing")
+    export_schema.set_defaults(handler=_schema_export)
+
+    imp = sub.add_parser("import", help="import a JSON plan document as a new plan")
+    imp.add_argument("file", type=Path)
+    imp.set_defaults(handler=_import)
+
+    exp = sub.add_parser("export", help="write a plan as a JSON plan document")
+    exp.add_argument("plan_id", help="the plan's id (global or raw)")
+    exp.add_argument("-o", "--output", type=Path, default=None, help="default: standard output")
+    exp.set_defaults(handler=_export)
+
+    plans = sub.add_parser("plans", help="list the stored plans")
+    plans.set_defaults(handler=_plans)
+    return parser
+
+
+def _application() -> Any:
+    from adapters.bootstrap import bootstrap
+
+    try:
+        return bootstrap(Settings.from_env())
+    except Exception as exc:
+        raise CliError(f"cannot open the store: {exc}") from exc
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from adapters.asgi.app import create_asgi_app
+    from adapters.logging import configure_logging
+
+    settings = Settings.from_env()
+    configure_logging(json=settings.log_json)
+    app = _application()
+    if args.demo:
+        _load_demo(app)
+    print(f"planner: serving http://{args.host}:{args.port}/graphql", file=sys.stderr)
+    uvicorn.run(create_asgi_app(app), host=args.host, port=args.port, log_config=None)
+    return 0
+
+
+def demo_document() -> dict[str, Any]:
+    text = resources.files("adapters.demo").joinpath(DEMO_DOCUMENT).read_text(encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def _load_demo(app: Any) -> None:
+    """Import the demo plan unless the store holds plans already (a restart keeps the data)."""
+    import structlog
+
+    from planning.principal import Principal
+
+    log = structlog.get_logger("planner.demo")
+    if app.services.plans.count() > 0:
+        log.info("demo skipped: the store holds plans already")
+        return
+    system = Principal("demo-loader", frozenset({"admin"}))
+    plan = app.services.documents.import_document(demo_document(), system, rebase_to=app_today())
+    log.info("demo plan loaded", plan=plan.name)
+
+
+def app_today() -> Any:
+    from adapters.system import SystemClock
+
+    return SystemClock().today()
+
+
+def _db_upgrade(_args: argparse.Namespace) -> int:
+    from adapters.sql import create_store_engine, upgrade
+    from adapters.sql.migrate import current_revision
+
+    engine = create_store_engine(Settings.from_env().database_url)
+    try:
+        upgrade(engine)
+        print(f"database at revision {current_revision(engine)}")
+    except Exception as exc:
+        raise CliError(f"migration failed: {exc}") from exc
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _schema_export(args: argparse.Namespace) -> int:
+    from schema.export import SCHEMA_DIR, export_files
+
+    out_dir = args.output_dir or SCHEMA_DIR
+    files = export_files()
+    stale = []
+    for name, content in files.items():
+        path = out_dir / name
+        if args.check:
+            if not path.exists() or path.read_text(encoding="utf-8") != content:
+                stale.append(str(path))
+        else:
+            path.write_text(content, encoding="utf-8")
+            print(f"wrote {path}")
+    if stale:
+        raise CliError(f"out of date: {', '.join(stale)}; run `planner schema export`")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from planning.principal import Principal
+    from resolvers.ids import to_global_id
+
+    try:
+        raw = json.loads(args.file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CliError(f"{args.file}: no such file") from None
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{args.file}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    app = _application()
+    try:
+        plan = app.services.documents.import_document(raw, Principal("cli", frozenset({"admin"})))
+    except DomainError as exc:
+        raise CliError(f"{args.file}: {exc.message}") from None
+    finally:
+        app.close()
+    print(f"imported {plan.name!r} as {to_global_id('Plan', plan.id)}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    app = _application()
+    try:
+        doc = app.services.documents.export_document(_plan_id(args.plan_id))
+    finally:
+        app.close()
+    text = json.dumps(doc, indent=2) + "\n"
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _plans(_args: argparse.Namespace) -> int:
+    from resolvers.ids import to_global_id
+
+    app = _application()
+    try:
+        page = app.services.plans.page(None, 500)
+        counts = app.services.plans.task_counts([p.id for p in page.items])
+    finally:
+        app.close()
+    for plan, count in zip(page.items, counts, strict=True):
+        print(f"{to_global_id('Plan', plan.id)}\t{plan.name}\t{count} tasks\tevent {plan.event_date or '-'}")
+    return 0
+
+
+def _plan_id(value: str) -> str:
+    """Accept the API's global id or the raw id."""
+    from resolvers.ids import parse_global_id
+
+    try:
+        type_name, raw = parse_global_id(value)
+    except DomainError:
+        return value
+    if type_name != "Plan":
+        raise CliError(f"{value} is the id of a {type_name}, not of a plan")
+    return raw
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The demo plan shipped with the local server."""

@@ -1,0 +1,13 @@
+from adapters.sql.repositories.dependencies import SqlDependencyRepository
+from adapters.sql.repositories.external_events import SqlExternalEventRepository
+from adapters.sql.repositories.outbox import SqlOutbox
+from adapters.sql.repositories.plans import SqlPlanRepository
+from adapters.sql.repositories.tasks import SqlTaskRepository
+
+__all__ = [
+    "SqlDependencyRepository",
+    "SqlExternalEventRepository",
+    "SqlOutbox",
+    "SqlPlanRepository",
+    "SqlTaskRepository",
+]

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, and_, delete, exists, func, select, update
+
+from adapters.sql.rows import task_from_row, task_values
+from adapters.sql.tables import task_assignees, tasks
+from planning.model import Task
+from planning.ports import TaskFilter
+
+
+class SqlTaskRepository:
+    """Tasks with their assignees; any read of N tasks costs two statements, whatever N."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, task: Task) -> None:
+        self._conn.execute(tasks.insert().values(task_values(task)))
+        self._write_assignees(task)
+
+    def add_many(self, many: Sequence[Task]) -> None:
+        if not many:
+            return
+        self._conn.execute(tasks.insert(), [task_values(t) for t in many])
+        rows = [{"task_id": t.id, "position": i, "assignee": a} for t in many for i, a in enumerate(t.assignees)]
+        if rows:
+            self._conn.execute(task_assignees.insert(), rows)
+
+    def get(self, task_id: str) -> Task | None:
+        found = self.get_many([task_id])
+        return found[0] if found else None
+
+    def get_many(self, task_ids: Sequence[str]) -> list[Task]:
+        if not task_ids:
+            return []
+        return self._load(select(tasks).where(tasks.c.id.in_(list(set(task_ids)))))
+
+    def update(self, task: Task) -> bool:
+        result = self._conn.execute(
+            update(tasks)
+            .where(and_(tasks.c.id == task.id, tasks.c.version == task.version - 1))
+            .values(task_values(task))
+        )
+        if result.rowcount != 1:
+            return False
+        self._conn.execute(delete(task_assignees).where(task_assignees.c.task_id == task.id))
+        self._write_assignees(task)
+        return True
+
+    def delete(self, task_id: str) -> None:
+        self._conn.execute(delete(tasks).where(tasks.c.id == task_id))
+
+    def for_plan(self, plan_id: str) -> list[Task]:
+        return self._load(select(tasks).where(tasks.c.plan_id == plan_id).order_by(tasks.c.id))
+
+    def page(self, plan_id: str, task_filter: TaskFilter, after: str | None, limit: int) -> list[Task]:
+        query = select(tasks).where(*_filter_clauses(plan_id, task_filter)).order_by(tasks.c.id).limit(limit)
+        if after is not None:
+            query = query.where(tasks.c.id > after)
+        return self._load(query)
+
+    def count(self, plan_id: str, task_filter: TaskFilter) -> int:
+        query = select(func.count()).select_from(tasks).where(*_filter_clauses(plan_id, task_filter))
+        return int(self._conn.execute(query).scalar_one())
+
+    def count_by_plan(self, plan_ids: Sequence[str]) -> dict[str, int]:
+        if not plan_ids:
+            return {}
+        query = (
+            select(tasks.c.plan_id, func.count())
+            .where(tasks.c.plan_id.in_(list(set(plan_ids))))
+            .group_by(tasks.c.plan_id)
+        )
+        return {plan_id: int(n) for plan_id, n in self._conn.execute(query)}
+
+    def find_by_planner_id(self, plan_id: str, planner_task_id: str) -> Task | None:
+        found = self._load(select(tasks).where(tasks.c.plan_id == plan_id, tasks.c.planner_task_id == planner_task_id))
+        return found[0] if found else None
+
+    def _write_assignees(self, task: Task) -> None:
+        if task.assignees:
+            self._conn.execute(
+                task_assignees.insert(),
+                [{"task_id": task.id, "position": i, "assignee": a} for i, a in enumerate(task.assignees)],
+            )
+
+    def _load(self, query: Select[Any]) -> list[Task]:
+        rows: list[Mapping[str, Any]] = list(self._conn.execute(query).mappings())
+        if not rows:
+            return []
+        ids = [r["id"] for r in rows]
+        assignees: dict[str, list[str]] = defaultdict(list)
+        for task_id, assignee in self._conn.execute(
+            select(task_assignees.c.task_id, task_assignees.c.assignee)
+            .where(task_assignees.c.task_id.in_(ids))
+            .order_by(task_assignees.c.task_id, task_assignees.c.position)
+        ):
+            assignees[task_id].append(assignee)
+        return [task_from_row(r, assignees.get(r["id"], ())) for r in rows]
+
+
+def _filter_clauses(plan_id: str, task_filter: TaskFilter) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = [tasks.c.plan_id == plan_id]
+    if task_filter.statuses:
+        clauses.append(tasks.c.status.in_([s.value for s in task_filter.statuses]))
+    if task_filter.assignee:
+        clauses.append(
+            exists().where(
+                task_assignees.c.task_id == tasks.c.id,
+                func.lower(task_assignees.c.assignee) == task_filter.assignee.lower(),
+            )
+        )
+    if task_filter.title_contains:
+        clauses.append(func.lower(tasks.c.title).contains(task_filter.title_contains.lower(), autoescape=True))
+    return clauses

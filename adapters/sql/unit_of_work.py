@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from adapters.sql.repositories import (
+    SqlDependencyRepository,
+    SqlExternalEventRepository,
+    SqlOutbox,
+    SqlPlanRepository,
+    SqlTaskRepository,
+)
+from planning.errors import StoreConflict
+
+
+class SqlUnitOfWork:
+    """One database transaction; rolled back unless ``commit()`` is called inside the block."""
+
+    plans: SqlPlanRepository
+    tasks: SqlTaskRepository
+    dependencies: SqlDependencyRepository
+    external_events: SqlExternalEventRepository
+    outbox: SqlOutbox
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> Self:
+        conn = self._engine.connect()
+        conn.begin()
+        self._conn = conn
+        self.plans = SqlPlanRepository(conn)
+        self.tasks = SqlTaskRepository(conn)
+        self.dependencies = SqlDependencyRepository(conn)
+        self.external_events = SqlExternalEventRepository(conn)
+        self.outbox = SqlOutbox(conn)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if conn.in_transaction():
+                conn.rollback()
+        finally:
+            conn.close()
+        if isinstance(exc, IntegrityError):
+            raise StoreConflict(str(exc.orig)) from exc
+
+    @property
+    def connection(self) -> Connection:
+        if self._conn is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._conn
+
+    def commit(self) -> None:
+        try:
+            self.connection.commit()
+        except IntegrityError as exc:
+            raise StoreConflict(str(exc.orig)) from exc
+
+    def rollback(self) -> None:
+        self.connection.rollback()

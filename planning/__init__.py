@@ -1,0 +1,1 @@
+"""The planning domain: model, commands, ports and services. Standard library only."""

@@ -1,0 +1,48 @@
+"""Expected failures of the domain, each with a stable code the API hands to clients."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    INVALID_INPUT = "INVALID_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    CYCLE = "CYCLE"
+    SELF_DEPENDENCY = "SELF_DEPENDENCY"
+    DUPLICATE = "DUPLICATE"
+    CROSS_PLAN = "CROSS_PLAN"
+    STALE_VERSION = "STALE_VERSION"
+    FORBIDDEN = "FORBIDDEN"
+    UNAVAILABLE = "UNAVAILABLE"
+
+
+class DomainError(Exception):
+    """A failure the caller can act on: bad input, a missing entity, a conflict.
+
+    ``field`` is the path of the offending input, such as ``("input", "percentComplete")``.
+    """
+
+    def __init__(self, code: ErrorCode, message: str, field: tuple[str, ...] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def __repr__(self) -> str:
+        return f"DomainError({self.code.value}, {self.message!r}, field={self.field!r})"
+
+
+def invalid(message: str, *field: str) -> DomainError:
+    return DomainError(ErrorCode.INVALID_INPUT, message, tuple(field) or None)
+
+
+def not_found(kind: str, entity_id: str, *field: str) -> DomainError:
+    """The message leaves the id out: callers know ids in their own (global) form, not ours."""
+    del entity_id
+    where = f" given in {field[-1]}" if field else ""
+    return DomainError(ErrorCode.NOT_FOUND, f"no {kind} has the id{where}", tuple(field) or None)
+
+
+class StoreConflict(Exception):
+    """Raised by a store when a commit hits a uniqueness rule another transaction won first."""

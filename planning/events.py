@@ -1,0 +1,47 @@
+"""Domain events: what changed in a plan. Recorded in the outbox in the change's own transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class PlanEventKind(StrEnum):
+    TASK_CREATED = "TASK_CREATED"
+    TASK_UPDATED = "TASK_UPDATED"
+    TASK_DELETED = "TASK_DELETED"
+    DEPENDENCY_ADDED = "DEPENDENCY_ADDED"
+    DEPENDENCY_REMOVED = "DEPENDENCY_REMOVED"
+    EXTERNAL_EVENT_RECEIVED = "EXTERNAL_EVENT_RECEIVED"
+    ACTION_PROPOSED = "ACTION_PROPOSED"
+    ACTION_APPROVED = "ACTION_APPROVED"
+    ACTION_REJECTED = "ACTION_REJECTED"
+    ACTION_APPLIED = "ACTION_APPLIED"
+    SIMULATION_STARTED = "SIMULATION_STARTED"
+    SIMULATION_COMPLETED = "SIMULATION_COMPLETED"
+    SIMULATION_FAILED = "SIMULATION_FAILED"
+    CRITICAL_PATH_RECALCULATED = "CRITICAL_PATH_RECALCULATED"
+    PLANNER_SYNC_STARTED = "PLANNER_SYNC_STARTED"
+    PLANNER_SYNC_COMPLETED = "PLANNER_SYNC_COMPLETED"
+    PLAN_CREATED = "PLAN_CREATED"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanEvent:
+    """``data`` is a JSON-ready snapshot of the changed entity (see ``planning.snapshots``)."""
+
+    plan_id: str
+    kind: PlanEventKind
+    entity_id: str
+    occurred_at: datetime
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A committed event with its position in the outbox; positions only grow."""
+
+    position: int
+    event: PlanEvent

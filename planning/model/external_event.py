@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from planning.errors import invalid
+from planning.model.enums import Severity
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalEvent:
+    """A disruption from outside the plan, such as a supplier delay.
+
+    ``probability`` makes it a risk: in that share of simulated futures its delay happens.
+    ``None`` means it has happened (certain).
+    """
+
+    id: str
+    plan_id: str
+    event_type: str
+    severity: Severity
+    title: str
+    description: str | None
+    source: str | None
+    occurred_at: datetime
+    received_at: datetime
+    delay_days: float
+    probability: float | None
+    payload: Any
+    affected_task_ids: tuple[str, ...]
+    idempotency_key: str | None
+
+    def __post_init__(self) -> None:
+        if not self.event_type.strip():
+            raise invalid("eventType must not be empty", "eventType")
+        if not self.title.strip():
+            raise invalid("title must not be empty", "title")
+        if not math.isfinite(self.delay_days) or self.delay_days < 0:
+            raise invalid("delayDays must be 0 or more working days", "delayDays")
+        if self.probability is not None and not 0 <= self.probability <= 1:
+            raise invalid("probability must be between 0 and 1", "probability")

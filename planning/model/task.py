@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from planning.errors import DomainError, ErrorCode, invalid
+from planning.model.enums import TaskStatus
+from planning.model.estimate import ThreePointEstimate
+
+MAX_TITLE_LENGTH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """A unit of work in a plan. Every accepted change yields a new Task with ``version + 1``."""
+
+    id: str
+    plan_id: str
+    title: str
+    status: TaskStatus
+    percent_complete: int
+    start_date: date | None
+    due_date: date | None
+    duration_days: float | None
+    estimate: ThreePointEstimate | None
+    assignees: tuple[str, ...]
+    planner_task_id: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    def __post_init__(self) -> None:
+        check_task_fields(
+            title=self.title,
+            status=self.status,
+            percent_complete=self.percent_complete,
+            start_date=self.start_date,
+            due_date=self.due_date,
+            duration_days=self.duration_days,
+        )
+
+    @property
+    def scheduling_points(self) -> tuple[float, float, float] | None:
+        """The three points scheduling uses: the estimate, else ``durationDays`` for all three."""
+        if self.estimate is not None:
+            e = self.estimate
+            return (e.optimistic_days, e.most_likely_days, e.pessimistic_days)
+        if self.duration_days is not None:
+            return (self.duration_days, self.duration_days, self.duration_days)
+        return None
+
+    def changed(self, changes: dict[str, Any], *, at: datetime, expected_version: int | None) -> Task:
+        """Apply a partial update; status and percent complete follow each other when one is omitted."""
+        if expected_version is not None and expected_version != self.version:
+            raise DomainError(
+                ErrorCode.STALE_VERSION,
+                f"the task is at version {self.version}, not {expected_version}; reload it and try again",
+                ("input", "expectedVersion"),
+            )
+        changes = dict(changes)
+        if "status" in changes and "percent_complete" not in changes:
+            changes["percent_complete"] = implied_percent(changes["status"], self.percent_complete)
+        elif "percent_complete" in changes and "status" not in changes:
+            changes["status"] = implied_status(changes["percent_complete"], self.status)
+        return replace(self, **changes, version=self.version + 1, updated_at=at)
+
+
+def implied_percent(status: TaskStatus, current: int) -> int:
+    if status is TaskStatus.COMPLETED:
+        return 100
+    if status is TaskStatus.NOT_STARTED:
+        return 0
+    return 50 if current == 100 else current
+
+
+def implied_status(percent: int, current: TaskStatus) -> TaskStatus:
+    if percent == 100:
+        return TaskStatus.COMPLETED
+    if percent > 0:
+        return TaskStatus.IN_PROGRESS
+    return current if current is TaskStatus.IN_PROGRESS else TaskStatus.NOT_STARTED
+
+
+def check_task_fields(
+    *,
+    title: str,
+    status: TaskStatus,
+    percent_complete: int,
+    start_date: date | None,
+    due_date: date | None,
+    duration_days: float | None,
+) -> None:
+    """The task invariants, in one place."""
+    if not title.strip():
+        raise invalid("title must not be empty", "title")
+    if len(title) > MAX_TITLE_LENGTH:
+        raise invalid(f"title is longer than {MAX_TITLE_LENGTH} characters", "title")
+    if isinstance(percent_complete, bool) or not 0 <= percent_complete <= 100:
+        raise invalid(f"percentComplete must be between 0 and 100, got {percent_complete}", "percentComplete")
+    if status is TaskStatus.COMPLETED and percent_complete != 100:
+        raise invalid("a COMPLETED task is 100 percent complete", "percentComplete")
+    if status is not TaskStatus.COMPLETED and percent_complete == 100:
+        raise invalid(f"a task at 100 percent is COMPLETED, not {status.value}", "status")
+    if status is TaskStatus.NOT_STARTED and percent_complete != 0:
+        raise invalid("a NOT_STARTED task is 0 percent complete", "percentComplete")
+    if start_date is not None and due_date is not None and start_date > due_date:
+        raise invalid(f"startDate {start_date} is after dueDate {due_date}", "startDate")
+    if duration_days is not None and (not math.isfinite(duration_days) or duration_days < 0):
+        raise invalid("durationDays must be a finite number of working days, 0 or more", "durationDays")

@@ -1,0 +1,30 @@
+"""What the domain needs from the outside world, as Protocols that adapters implement."""
+
+from planning.ports.clock import Clock, IdGenerator
+from planning.ports.graph import DependencyGraph, GraphEdge, GraphTask, PlanGraph
+from planning.ports.repositories import (
+    DependencyRepository,
+    ExternalEventRepository,
+    Outbox,
+    PlanRepository,
+    TaskFilter,
+    TaskRepository,
+)
+from planning.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+__all__ = [
+    "Clock",
+    "DependencyGraph",
+    "DependencyRepository",
+    "ExternalEventRepository",
+    "GraphEdge",
+    "GraphTask",
+    "IdGenerator",
+    "Outbox",
+    "PlanGraph",
+    "PlanRepository",
+    "TaskFilter",
+    "TaskRepository",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+]

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Protocol, Self
+
+from planning.ports.repositories import (
+    DependencyRepository,
+    ExternalEventRepository,
+    Outbox,
+    PlanRepository,
+    TaskRepository,
+)
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Leaving the block without ``commit()`` rolls everything back."""
+
+    plans: PlanRepository
+    tasks: TaskRepository
+    dependencies: DependencyRepository
+    external_events: ExternalEventRepository
+    outbox: Outbox
+
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

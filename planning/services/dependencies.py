@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from planning.commands import AddDependency, RemoveDependency
+from planning.errors import DomainError, ErrorCode, not_found
+from planning.events import PlanEvent, PlanEventKind
+from planning.model import Dependency, Task
+from planning.model.dag import path_between
+from planning.principal import Principal
+from planning.services.base import ServiceDeps
+from planning.snapshots import dependency_snapshot
+
+
+class DependencyService:
+    def __init__(self, deps: ServiceDeps) -> None:
+        self._deps = deps
+
+    def add(self, cmd: AddDependency, principal: Principal) -> Dependency:
+        principal.require_write()
+        now = self._deps.clock.now()
+        with self._deps.uow() as uow:
+            tasks = {t.id: t for t in uow.tasks.get_many([cmd.predecessor_id, cmd.successor_id])}
+            pred = tasks.get(cmd.predecessor_id)
+            succ = tasks.get(cmd.successor_id)
+            if pred is None:
+                raise not_found("task", cmd.predecessor_id, "input", "predecessorId")
+            if succ is None:
+                raise not_found("task", cmd.successor_id, "input", "successorId")
+            if pred.id == succ.id:
+                raise DomainError(ErrorCode.SELF_DEPENDENCY, "a task cannot depend on itself", ("input", "successorId"))
+            if pred.plan_id != succ.plan_id:
+                raise DomainError(
+                    ErrorCode.CROSS_PLAN,
+                    "both tasks of a dependency must belong to the same plan",
+                    ("input", "successorId"),
+                )
+            uow.plans.lock(pred.plan_id)
+            existing = uow.dependencies.for_plan(pred.plan_id)
+            if any(d.predecessor_id == pred.id and d.successor_id == succ.id for d in existing):
+                raise DomainError(
+                    ErrorCode.DUPLICATE,
+                    f"{succ.title!r} already depends on {pred.title!r}",
+                    ("input", "predecessorId"),
+                )
+            cycle = path_between([(d.predecessor_id, d.successor_id) for d in existing], succ.id, pred.id)
+            if cycle is not None:
+                raise DomainError(ErrorCode.CYCLE, _cycle_message(cycle, uow.tasks.get_many(cycle)), ("input",))
+            dep = Dependency(
+                id=self._deps.ids.new_id(),
+                plan_id=pred.plan_id,
+                predecessor_id=pred.id,
+                successor_id=succ.id,
+                type=cmd.type,
+                lag_days=cmd.lag_days,
+                created_at=now,
+            )
+            uow.dependencies.add(dep)
+            uow.outbox.append(
+                PlanEvent(dep.plan_id, PlanEventKind.DEPENDENCY_ADDED, dep.id, now, dependency_snapshot(dep))
+            )
+            uow.commit()
+        return dep
+
+    def remove(self, cmd: RemoveDependency, principal: Principal) -> Dependency:
+        principal.require_write()
+        now = self._deps.clock.now()
+        with self._deps.uow() as uow:
+            dep = uow.dependencies.get(cmd.dependency_id)
+            if dep is None:
+                raise not_found("dependency", cmd.dependency_id, "input", "id")
+            uow.dependencies.delete(dep.id)
+            uow.outbox.append(
+                PlanEvent(dep.plan_id, PlanEventKind.DEPENDENCY_REMOVED, dep.id, now, dependency_snapshot(dep))
+            )
+            uow.commit()
+        return dep
+
+    # Reads
+
+    def get(self, dependency_id: str) -> Dependency | None:
+        with self._deps.uow() as uow:
+            return uow.dependencies.get(dependency_id)
+
+    def touching(self, task_ids: Sequence[str]) -> list[Dependency]:
+        with self._deps.uow() as uow:
+            return uow.dependencies.touching(task_ids)
+
+    def for_plans(self, plan_ids: Sequence[str]) -> list[Dependency]:
+        with self._deps.uow() as uow:
+            return uow.dependencies.for_plans(plan_ids)
+
+
+def _cycle_message(path: list[str], tasks: list[Task]) -> str:
+    titles = {t.id: t.title for t in tasks}
+    loop = " -> ".join(repr(titles.get(i, i)) for i in [*path, path[0]])
+    return f"this dependency would close a cycle: {loop}"

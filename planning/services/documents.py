@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from planning.documents import PlanDocument, parse_document
+from planning.errors import DomainError, ErrorCode, not_found
+from planning.events import PlanEvent, PlanEventKind
+from planning.model import Dependency, Plan, Task
+from planning.principal import Principal
+from planning.services.base import ServiceDeps
+from planning.snapshots import dependency_snapshot, task_snapshot
+
+
+class DocumentService:
+    """Plans in and out of the JSON plan document. An import is one transaction: all or nothing."""
+
+    def __init__(self, deps: ServiceDeps) -> None:
+        self._deps = deps
+
+    def import_document(self, raw: Any, principal: Principal, *, rebase_to: date | None = None) -> Plan:
+        """Store the document as a new plan.
+
+        ``rebase_to`` moves every date by whole weeks so that the document's ``asOf`` falls in
+        the week of ``rebase_to``; the demo uses it to stay current.
+        """
+        principal.require_write()
+        doc = parse_document(raw)
+        if rebase_to is not None and doc.as_of is not None:
+            weeks = round((rebase_to - doc.as_of).days / 7)
+            doc = doc.shifted(weeks * 7)
+        return self._store(doc)
+
+    def _store(self, doc: PlanDocument) -> Plan:
+        now = self._deps.clock.now()
+        new_id = self._deps.ids.new_id
+        plan = Plan(
+            id=new_id(),
+            name=doc.name,
+            planner_plan_id=doc.planner_plan_id,
+            event_date=doc.event_date,
+            calendar=doc.calendar,
+            created_at=now,
+            updated_at=now,
+        )
+        tasks: dict[str, Task] = {}
+        for item in doc.tasks:
+            tasks[item.key] = Task(
+                id=new_id(),
+                plan_id=plan.id,
+                title=item.title,
+                status=item.status,
+                percent_complete=item.percent_complete,
+                start_date=item.start_date,
+                due_date=item.due_date,
+                duration_days=item.duration_days,
+                estimate=item.estimate,
+                assignees=item.assignees,
+                planner_task_id=item.planner_task_id,
+                version=1,
+                created_at=now,
+                updated_at=now,
+            )
+        deps = [
+            Dependency(
+                id=new_id(),
+                plan_id=plan.id,
+                predecessor_id=tasks[d.predecessor].id,
+                successor_id=tasks[d.successor].id,
+                type=d.type,
+                lag_days=d.lag_days,
+                created_at=now,
+            )
+            for d in doc.dependencies
+        ]
+        with self._deps.uow() as uow:
+            if plan.planner_plan_id and uow.plans.find_by_planner_id(plan.planner_plan_id):
+                raise DomainError(
+                    ErrorCode.DUPLICATE,
+                    f"a plan for Planner plan {plan.planner_plan_id} exists already",
+                    ("plannerPlanId",),
+                )
+            uow.plans.add(plan)
+            uow.tasks.add_many(list(tasks.values()))
+            uow.dependencies.add_many(deps)
+            uow.outbox.append(
+                PlanEvent(plan.id, PlanEventKind.PLAN_CREATED, plan.id, now, {"id": plan.id, "name": plan.name})
+            )
+            for task in tasks.values():
+                uow.outbox.append(PlanEvent(plan.id, PlanEventKind.TASK_CREATED, task.id, now, task_snapshot(task)))
+            for dep in deps:
+                uow.outbox.append(
+                    PlanEvent(plan.id, PlanEventKind.DEPENDENCY_ADDED, dep.id, now, dependency_snapshot(dep))
+                )
+            uow.commit()
+        return plan
+
+    def export_document(self, plan_id: str) -> dict[str, Any]:
+        with self._deps.uow() as uow:
+            plan = uow.plans.get(plan_id)
+            if plan is None:
+                raise not_found("plan", plan_id)
+            tasks = uow.tasks.for_plan(plan_id)
+            deps = uow.dependencies.for_plan(plan_id)
+        keys = {t.id: t.planner_task_id or f"task-{i:03d}" for i, t in enumerate(tasks, start=1)}
+        doc: dict[str, Any] = {"name": plan.name}
+        if plan.event_date:
+            doc["eventDate"] = plan.event_date.isoformat()
+        if plan.planner_plan_id:
+            doc["plannerPlanId"] = plan.planner_plan_id
+        if not plan.calendar.is_default():
+            doc["calendar"] = {
+                "workingDays": plan.calendar.weekday_names,
+                "holidays": sorted(h.isoformat() for h in plan.calendar.holidays),
+            }
+        doc["tasks"] = [_task_entry(t, keys[t.id]) for t in tasks]
+        doc["dependencies"] = [
+            {
+                "predecessor": keys[d.predecessor_id],
+                "successor": keys[d.successor_id],
+                "type": d.type.value,
+                "lagDays": d.lag_days,
+            }
+            for d in deps
+        ]
+        return doc
+
+
+def _task_entry(task: Task, key: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "key": key,
+        "title": task.title,
+        "status": task.status.value,
+        "percentComplete": task.percent_complete,
+    }
+    if task.planner_task_id:
+        entry["plannerTaskId"] = task.planner_task_id
+    if task.start_date:
+        entry["startDate"] = task.start_date.isoformat()
+    if task.due_date:
+        entry["dueDate"] = task.due_date.isoformat()
+    if task.duration_days is not None:
+        entry["durationDays"] = task.duration_days
+    if task.estimate:
+        entry["estimate"] = {
+            "optimisticDays": task.estimate.optimistic_days,
+            "mostLikelyDays": task.estimate.most_likely_days,
+            "pessimisticDays": task.estimate.pessimistic_days,
+        }
+    entry["assignees"] = list(task.assignees)
+    return entry

@@ -1,0 +1,114 @@
+"""Reading GraphQL arguments whether a GraphQL server parsed them or AppSync sent them raw."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import Any, TypeVar
+
+from planning.errors import invalid
+from planning.model import ThreePointEstimate
+
+E = TypeVar("E", bound=Enum)
+MISSING: Any = object()
+
+
+def as_date(value: Any, *field: str) -> date | None:
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise invalid(f"expected a date such as 2025-02-04, got {value!r}", *field)
+
+
+def as_datetime(value: Any, *field: str) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise invalid(f"expected a date-time such as 2025-02-05T10:30:00Z, got {value!r}", *field) from None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise invalid("a date-time needs a time zone, such as Z for UTC", *field)
+        return value.astimezone(UTC)
+    raise invalid(f"expected a date-time, got {value!r}", *field)
+
+
+def as_enum(enum: type[E], value: Any, *field: str) -> E:
+    if isinstance(value, enum):
+        return value
+    try:
+        return enum(value)
+    except ValueError:
+        names = ", ".join(m.value for m in enum)
+        raise invalid(f"expected one of {names}, got {value!r}", *field) from None
+
+
+def as_number(value: Any, *field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise invalid(f"expected a number, got {value!r}", *field)
+    return float(value)
+
+
+def as_int(value: Any, *field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise invalid(f"expected a whole number, got {value!r}", *field)
+    return value
+
+
+def as_text(value: Any, *field: str) -> str:
+    if not isinstance(value, str):
+        raise invalid(f"expected text, got {value!r}", *field)
+    return value
+
+
+def as_json(value: Any, *field: str) -> Any:
+    """AWSJSON: AppSync hands over the JSON text; a parsed value passes as it is."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise invalid(f"not valid JSON: {exc.msg}", *field) from None
+    return value
+
+
+def as_estimate(value: Any, *field: str) -> ThreePointEstimate | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise invalid("expected {optimisticDays, mostLikelyDays, pessimisticDays}", *field)
+    try:
+        points = [as_number(value.get(k), *field, k) for k in ("optimisticDays", "mostLikelyDays", "pessimisticDays")]
+    except KeyError:
+        raise invalid("expected {optimisticDays, mostLikelyDays, pessimisticDays}", *field) from None
+    exc_field = field or ("estimate",)
+    try:
+        return ThreePointEstimate(*points)
+    except Exception as exc:
+        from planning.errors import DomainError
+
+        if isinstance(exc, DomainError):
+            exc.field = exc_field
+        raise
+
+
+def as_string_list(value: Any, *field: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise invalid("expected a list of strings", *field)
+    return tuple(value)
+
+
+def input_of(args: dict[str, Any]) -> dict[str, Any]:
+    value = args.get("input")
+    if not isinstance(value, dict):
+        raise invalid("input is required", "input")
+    return value

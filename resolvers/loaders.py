@@ -1,0 +1,99 @@
+"""Per-request DataLoaders, one class per access pattern.
+
+Each batch runs its service call in a worker thread (the stores are synchronous) and answers
+every key of the batch from one or two SQL statements, so the statements a query costs do not
+grow with the number of rows it returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Sequence
+
+from strawberry.dataloader import DataLoader
+
+from planning.model import Dependency, ExternalEvent, Plan, Task
+from planning.services.registry import PlanningServices
+
+
+class PlanByIdLoader(DataLoader[str, Plan | None]):
+    def __init__(self, services: PlanningServices) -> None:
+        async def load(ids: list[str]) -> Sequence[Plan | None]:
+            return await asyncio.to_thread(services.plans.get_many, ids)
+
+        super().__init__(load_fn=load)
+
+
+class TaskByIdLoader(DataLoader[str, Task | None]):
+    def __init__(self, services: PlanningServices) -> None:
+        async def load(ids: list[str]) -> Sequence[Task | None]:
+            return await asyncio.to_thread(services.tasks.get_many, ids)
+
+        super().__init__(load_fn=load)
+
+
+class TaskCountByPlanLoader(DataLoader[str, int]):
+    def __init__(self, services: PlanningServices) -> None:
+        async def load(ids: list[str]) -> Sequence[int]:
+            return await asyncio.to_thread(services.plans.task_counts, ids)
+
+        super().__init__(load_fn=load)
+
+
+class DependenciesByTaskLoader(DataLoader[str, list[Dependency]]):
+    """Every dependency in which the task is the predecessor or the successor."""
+
+    def __init__(self, services: PlanningServices) -> None:
+        async def load(ids: list[str]) -> Sequence[list[Dependency]]:
+            found = await asyncio.to_thread(services.dependencies.touching, ids)
+            by_task: dict[str, list[Dependency]] = defaultdict(list)
+            for dep in found:
+                by_task[dep.predecessor_id].append(dep)
+                by_task[dep.successor_id].append(dep)
+            return [by_task.get(i, []) for i in ids]
+
+        super().__init__(load_fn=load)
+
+
+class DependenciesByPlanLoader(DataLoader[str, list[Dependency]]):
+    def __init__(self, services: PlanningServices) -> None:
+        async def load(ids: list[str]) -> Sequence[list[Dependency]]:
+            found = await asyncio.to_thread(services.dependencies.for_plans, ids)
+            by_plan: dict[str, list[Dependency]] = defaultdict(list)
+            for dep in found:
+                by_plan[dep.plan_id].append(dep)
+            return [by_plan.get(i, []) for i in ids]
+
+        super().__init__(load_fn=load)
+
+
+class ExternalEventByIdLoader(DataLoader[str, ExternalEvent | None]):
+    def __init__(self, services: PlanningServices) -> None:
+        async def load(ids: list[str]) -> Sequence[ExternalEvent | None]:
+            return await asyncio.to_thread(services.external_events.get_many, ids)
+
+        super().__init__(load_fn=load)
+
+
+class ExternalEventsByTaskLoader(DataLoader[str, list[ExternalEvent]]):
+    def __init__(self, services: PlanningServices) -> None:
+        async def load(ids: list[str]) -> Sequence[list[ExternalEvent]]:
+            return await asyncio.to_thread(services.external_events.affecting, ids)
+
+        super().__init__(load_fn=load)
+
+
+class Loaders:
+    def __init__(self, services: PlanningServices) -> None:
+        self.plan_by_id = PlanByIdLoader(services)
+        self.task_by_id = TaskByIdLoader(services)
+        self.task_count_by_plan = TaskCountByPlanLoader(services)
+        self.dependencies_by_task = DependenciesByTaskLoader(services)
+        self.dependencies_by_plan = DependenciesByPlanLoader(services)
+        self.external_event_by_id = ExternalEventByIdLoader(services)
+        self.external_events_by_task = ExternalEventsByTaskLoader(services)
+
+    def prime_tasks(self, tasks: Sequence[Task]) -> None:
+        """Tasks a page has just read need no second read when their neighbours are resolved."""
+        self.task_by_id.prime_many({t.id: t for t in tasks})

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from planning.services.base import MAX_PAGE_SIZE
+from resolvers.errors import BadRequest
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@dataclass(frozen=True, slots=True)
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+    has_previous_page: bool
+    start_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Connection(Generic[T]):
+    """A page of a list, with ``total_count`` computed only when a client asks for it."""
+
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    count: Callable[[], Awaitable[int]]
+
+    async def total_count(self) -> int:
+        return await self.count()
+
+
+def encode_cursor(key: str) -> str:
+    return base64.urlsafe_b64encode(f"cursor:{key}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    try:
+        decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadRequest(f"after: {cursor!r} is not a cursor of this list") from None
+    prefix, sep, key = decoded.partition(":")
+    if prefix != "cursor" or not sep or not key:
+        raise BadRequest(f"after: {cursor!r} is not a cursor of this list")
+    return key
+
+
+def page_size(args: dict[str, Any], default: int) -> int:
+    first = args.get("first")
+    if first is None:
+        return default
+    if isinstance(first, bool) or not isinstance(first, int) or not 0 <= first <= MAX_PAGE_SIZE:
+        raise BadRequest(f"first must be between 0 and {MAX_PAGE_SIZE}, got {first!r}")
+    return first
+
+
+def connection(items: Sequence[Any], has_next_page: bool, count: Callable[[], Awaitable[int]]) -> Connection[Any]:
+    edges = [Edge(encode_cursor(item.id), item) for item in items]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=has_next_page,
+            end_cursor=edges[-1].cursor if edges else None,
+            has_previous_page=False,
+            start_cursor=edges[0].cursor if edges else None,
+        ),
+        count=count,
+    )

@@ -1,0 +1,44 @@
+"""What mutations answer: the changed object, or user errors saying why there is none."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from planning.model import Dependency, ExternalEvent, Plan, Task
+from resolvers.errors import UserError
+
+
+@dataclass(frozen=True, slots=True)
+class CreatePlanPayload:
+    plan: Plan | None = None
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskPayload:
+    task: Task | None = None
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteTaskPayload:
+    deleted_task_id: str | None = None
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyPayload:
+    dependency: Dependency | None = None
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveDependencyPayload:
+    removed_dependency_id: str | None = None
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalEventPayload:
+    external_event: ExternalEvent | None = None
+    user_errors: list[UserError] = field(default_factory=list)

@@ -1,0 +1,1 @@
+"""The one GraphQL schema, served locally by Strawberry and exported for AppSync."""

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import strawberry
+import structlog
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from planning.errors import DomainError
+from resolvers import dependencies, external_events, node, plans, tasks
+from resolvers.errors import BadRequest
+from schema.arguments import graphql_args
+from schema.scalars import SCALARS
+from schema.types.common import Connection, First, Node
+from schema.types.dependencies import (
+    AddDependencyInput,
+    AddDependencyPayload,
+    DependencyType,
+    RemoveDependencyInput,
+    RemoveDependencyPayload,
+)
+from schema.types.external_events import ExternalEventType, IngestExternalEventInput, IngestExternalEventPayload
+from schema.types.plans import CreatePlanInput, CreatePlanPayload, PlanType
+from schema.types.tasks import (
+    CreateTaskInput,
+    CreateTaskPayload,
+    DeleteTaskInput,
+    DeleteTaskPayload,
+    TaskType,
+    UpdateTaskInput,
+    UpdateTaskPayload,
+)
+
+log = structlog.get_logger("planner.graphql")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Any object by its global id; null when none has it.")
+    async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:  # noqa: A002
+        return await node.node(info.context, None, {"id": id})  # type: ignore[return-value]
+
+    @strawberry.field(description="Every plan, oldest first.")
+    async def plans(
+        self, info: strawberry.Info, first: First = plans.DEFAULT_PLANS, after: str | None = None
+    ) -> Connection[PlanType]:
+        return await plans.plans(info.context, None, graphql_args(first=first, after=after))  # type: ignore[return-value]
+
+    @strawberry.field
+    async def plan(self, info: strawberry.Info, id: strawberry.ID) -> PlanType | None:  # noqa: A002
+        return await plans.plan(info.context, None, {"id": id})  # type: ignore[return-value]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def create_plan(self, info: strawberry.Info, input: CreatePlanInput) -> CreatePlanPayload:  # noqa: A002
+        return await plans.create_plan(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
+
+    @strawberry.mutation
+    async def create_task(self, info: strawberry.Info, input: CreateTaskInput) -> CreateTaskPayload:  # noqa: A002
+        return await tasks.create_task(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
+
+    @strawberry.mutation
+    async def update_task(self, info: strawberry.Info, input: UpdateTaskInput) -> UpdateTaskPayload:  # noqa: A002
+        return await tasks.update_task(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Delete a task and every dependency that touches it.")
+    async def delete_task(self, info: strawberry.Info, input: DeleteTaskInput) -> DeleteTaskPayload:  # noqa: A002
+        return await tasks.delete_task(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Refused with CYCLE when the successor already leads to the predecessor.")
+    async def add_dependency(self, info: strawberry.Info, input: AddDependencyInput) -> AddDependencyPayload:  # noqa: A002
+        return await dependencies.add_dependency(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
+
+    @strawberry.mutation
+    async def remove_dependency(
+        self,
+        info: strawberry.Info,
+        input: RemoveDependencyInput,  # noqa: A002
+    ) -> RemoveDependencyPayload:
+        return await dependencies.remove_dependency(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
+
+    @strawberry.mutation
+    async def ingest_external_event(
+        self,
+        info: strawberry.Info,
+        input: IngestExternalEventInput,  # noqa: A002
+    ) -> IngestExternalEventPayload:
+        return await external_events.ingest_external_event(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaLimits:
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 4000
+
+
+def _masked(error: GraphQLError) -> bool:
+    """Hide faults, never the client's own mistakes; log each fault with its traceback.
+
+    Errors without a path arise before execution (syntax, validation, variable coercion) and
+    only describe the request; errors raised by a field are shown only when they are ours.
+    """
+    original = error.original_error
+    if error.path is None or original is None or isinstance(original, BadRequest | DomainError | GraphQLError):
+        return False
+    log.error("resolver fault", path=list(error.path), exc_info=original)
+    return True
+
+
+class PlannerSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: object = None) -> None:
+        """Client errors are answers, not incidents: faults are logged where they are masked."""
+        for error in errors:
+            log.debug("graphql error", message=error.message, path=error.path)
+
+
+def build_schema(*, production: bool = False, limits: SchemaLimits = SchemaLimits()) -> strawberry.Schema:
+    extensions: list[object] = [
+        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: MaskErrors(should_mask_error=_masked, error_message="Internal error; it has been logged."),
+    ]
+    if production:
+        extensions.append(DisableIntrospection)
+    return PlannerSchema(
+        query=Query,
+        mutation=Mutation,
+        types=[PlanType, TaskType, DependencyType, ExternalEventType],
+        extensions=extensions,  # type: ignore[arg-type]
+        config=StrawberryConfig(scalar_map=SCALARS, disable_field_suggestions=production),
+    )

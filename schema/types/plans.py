@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.types.unset import UNSET
+
+from planning import model
+from resolvers import plans as resolve
+from resolvers.ids import to_global_id
+from schema.arguments import graphql_args
+from schema.types.common import Connection, First, Node, UserError
+from schema.types.enums import TaskStatus
+
+if TYPE_CHECKING:
+    from schema.types.dependencies import DependencyType
+    from schema.types.external_events import ExternalEventType
+    from schema.types.tasks import TaskType
+
+TaskRef = Annotated["TaskType", strawberry.lazy("schema.types.tasks")]
+DependencyRef = Annotated["DependencyType", strawberry.lazy("schema.types.dependencies")]
+ExternalEventRef = Annotated["ExternalEventType", strawberry.lazy("schema.types.external_events")]
+
+
+@strawberry.input(description="Which tasks to list; all conditions must hold.")
+class TaskFilter:
+    status: list[TaskStatus] | None = UNSET  # type: ignore[valid-type]
+    assignee: str | None = UNSET
+    title_contains: str | None = UNSET
+
+
+@strawberry.type(name="Calendar", description="The days work happens on: weekdays minus holidays.")
+class CalendarType:
+    @strawberry.field
+    def working_days(self, root: strawberry.Parent[model.WorkCalendar]) -> list[str]:
+        return root.weekday_names
+
+    @strawberry.field
+    def holidays(self, root: strawberry.Parent[model.WorkCalendar]) -> list[date]:
+        return sorted(root.holidays)
+
+
+@strawberry.type(name="Plan", description="A project that must be ready by its event date.")
+class PlanType(Node):
+    name: str
+    planner_plan_id: str | None = strawberry.field(description="The Microsoft Planner plan it syncs with.")
+    event_date: date | None = strawberry.field(description="The date the plan must be ready by.")
+    calendar: CalendarType
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, model.Plan)
+
+    @strawberry.field
+    def id(self, root: strawberry.Parent[model.Plan]) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Plan", root.id))
+
+    @strawberry.field
+    async def task_count(self, root: strawberry.Parent[model.Plan], info: strawberry.Info) -> int:
+        return await resolve.task_count(info.context, root, {})
+
+    @strawberry.field(description="The plan's tasks in creation order.")
+    async def tasks(
+        self,
+        root: strawberry.Parent[model.Plan],
+        info: strawberry.Info,
+        first: First = resolve.DEFAULT_TASKS,
+        after: str | None = None,
+        filter: TaskFilter | None = None,  # noqa: A002 - the contract's argument name
+    ) -> Connection[TaskRef]:
+        args = graphql_args(first=first, after=after, filter=filter)
+        return await resolve.tasks(info.context, root, args)  # type: ignore[return-value]
+
+    @strawberry.field(description="Every finish-to-start dependency between the plan's tasks.")
+    async def dependencies(self, root: strawberry.Parent[model.Plan], info: strawberry.Info) -> list[DependencyRef]:
+        return await resolve.dependencies(info.context, root, {})  # type: ignore[return-value]
+
+    @strawberry.field(description="Disruptions reported against the plan, oldest first.")
+    async def external_events(
+        self,
+        root: strawberry.Parent[model.Plan],
+        info: strawberry.Info,
+        first: First = resolve.DEFAULT_EVENTS,
+        after: str | None = None,
+    ) -> Connection[ExternalEventRef]:
+        return await resolve.external_events(info.context, root, graphql_args(first=first, after=after))  # type: ignore[return-value]
+
+
+@strawberry.input
+class CalendarInput:
+    working_days: list[str] | None = strawberry.field(
+        default=UNSET, description="MON..SUN; Monday to Friday when omitted."
+    )
+    holidays: list[date] | None = UNSET
+
+
+@strawberry.input
+class CreatePlanInput:
+    name: str
+    event_date: date | None = UNSET
+    planner_plan_id: str | None = UNSET
+    calendar: CalendarInput | None = UNSET
+
+
+@strawberry.type
+class CreatePlanPayload:
+    plan: PlanType | None
+    user_errors: list[UserError]

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.types.unset import UNSET
+
+from planning import model
+from resolvers import tasks as resolve
+from resolvers.ids import to_global_id
+from schema.types.common import Node, UserError
+from schema.types.enums import TaskStatus
+from schema.types.estimate import Estimate, EstimateInput
+
+if TYPE_CHECKING:
+    from schema.types.external_events import ExternalEventType
+    from schema.types.plans import PlanType
+
+PlanRef = Annotated["PlanType", strawberry.lazy("schema.types.plans")]
+ExternalEventRef = Annotated["ExternalEventType", strawberry.lazy("schema.types.external_events")]
+
+
+@strawberry.type(name="Task", description="A unit of work; `version` grows with every change.")
+class TaskType(Node):
+    planner_task_id: str | None = strawberry.field(description="The Microsoft Planner task it syncs with.")
+    title: str
+    status: TaskStatus  # type: ignore[valid-type]
+    percent_complete: int = strawberry.field(description="0 to 100; 100 exactly when COMPLETED.")
+    start_date: date | None
+    due_date: date | None
+    duration_days: float | None = strawberry.field(description="Planned duration in working days.")
+    estimate: Estimate | None
+    assignees: list[str]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, model.Task)
+
+    @strawberry.field
+    def id(self, root: strawberry.Parent[model.Task]) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Task", root.id))
+
+    @strawberry.field
+    async def plan(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> PlanRef | None:
+        return await resolve.plan(info.context, root, {})  # type: ignore[return-value]
+
+    @strawberry.field(description="Direct predecessors: the tasks this one waits for.")
+    async def depends_on(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> list[TaskType]:
+        return await resolve.depends_on(info.context, root, {})  # type: ignore[return-value]
+
+    @strawberry.field(description="Direct successors: the tasks that wait for this one.")
+    async def dependents(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> list[TaskType]:
+        return await resolve.dependents(info.context, root, {})  # type: ignore[return-value]
+
+    @strawberry.field(description="External events that name this task as affected.")
+    async def external_events(
+        self, root: strawberry.Parent[model.Task], info: strawberry.Info
+    ) -> list[ExternalEventRef]:
+        return await resolve.external_events(info.context, root, {})  # type: ignore[return-value]
+
+
+@strawberry.input
+class CreateTaskInput:
+    plan_id: strawberry.ID
+    title: str
+    status: TaskStatus | None = UNSET  # type: ignore[valid-type]
+    percent_complete: int | None = UNSET
+    start_date: date | None = UNSET
+    due_date: date | None = UNSET
+    duration_days: float | None = UNSET
+    estimate: EstimateInput | None = UNSET
+    assignees: list[str] | None = UNSET
+    planner_task_id: str | None = UNSET
+    depends_on: list[strawberry.ID] | None = strawberry.field(
+        default=UNSET, description="Tasks of the same plan this one waits for."
+    )
+
+
+@strawberry.input(description="Only the fields sent change; send null to clear an optional field.")
+class UpdateTaskInput:
+    id: strawberry.ID
+    expected_version: int | None = strawberry.field(
+        default=UNSET, description="Refuse with STALE_VERSION unless the task is still at this version."
+    )
+    title: str | None = UNSET
+    status: TaskStatus | None = UNSET  # type: ignore[valid-type]
+    percent_complete: int | None = UNSET
+    start_date: date | None = UNSET
+    due_date: date | None = UNSET
+    duration_days: float | None = UNSET
+    estimate: EstimateInput | None = UNSET
+    assignees: list[str] | None = UNSET
+    planner_task_id: str | None = UNSET
+
+
+@strawberry.input
+class DeleteTaskInput:
+    id: strawberry.ID
+    expected_version: int | None = UNSET
+
+
+@strawberry.type
+class CreateTaskPayload:
+    task: TaskType | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class UpdateTaskPayload:
+    task: TaskType | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class DeleteTaskPayload:
+    deleted_task_id: strawberry.ID | None
+    user_errors: list[UserError]

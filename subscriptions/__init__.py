@@ -1,0 +1,1 @@
+"""Subscription fields and the event broker port (live updates arrive with their own issue)."""

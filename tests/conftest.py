@@ -1,0 +1,106 @@
+"""Fixtures shared by every test layer.
+
+Store-backed tests run twice, on SQLite and on PostgreSQL. PostgreSQL comes from
+``PLANNER_TEST_POSTGRES_URL`` (the server's maintenance database), which ``make test`` sets after
+starting a server; each test session works in a database of its own, emptied after every test.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+from starlette.testclient import TestClient
+
+from adapters.asgi.app import create_asgi_app
+from adapters.bootstrap import Application, bootstrap
+from adapters.config import Settings
+from adapters.sql.tables import metadata
+
+STORES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    server = os.environ.get("PLANNER_TEST_POSTGRES_URL")
+    if not server:
+        pytest.fail(
+            "PLANNER_TEST_POSTGRES_URL is not set: run the tests with `make test`, which starts PostgreSQL",
+            pytrace=False,
+        )
+    name = f"planner_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _empty_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        exists = conn.execute(text("SELECT to_regclass('public.plans')")).scalar()
+        if exists:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=STORES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/planner.db"
+        return
+    url = request.getfixturevalue("postgres_url")
+    _empty_postgres(url)
+    yield url
+    _empty_postgres(url)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Any) -> Settings:
+    return Settings(database_url=database_url, graph_url=f"gremlite:{tmp_path}/graph.db")
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Application]:
+    application = bootstrap(settings)
+    yield application
+    application.close()
+
+
+@pytest.fixture
+def client(app: Application) -> Iterator[TestClient]:
+    with TestClient(create_asgi_app(app), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, *_args: Any, **_kwargs: Any) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def count_statements(app: Application) -> Iterator[Callable[[], StatementCounter]]:
+    counters: list[StatementCounter] = []
+
+    def start() -> StatementCounter:
+        counter = StatementCounter()
+        event.listen(app.engine, "before_cursor_execute", counter)
+        counters.append(counter)
+        return counter
+
+    yield start
+    for counter in counters:
+        event.remove(app.engine, "before_cursor_execute", counter)

@@ -1,0 +1,36 @@
+"""A small client for the API under test: run an operation, get its data or its errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from starlette.testclient import TestClient
+
+OPERATIONS = Path(__file__).resolve().parents[1] / "schema" / "operations"
+
+
+def operation(file: str) -> str:
+    return (OPERATIONS / file).read_text(encoding="utf-8")
+
+
+class GraphQL:
+    def __init__(self, client: TestClient, headers: dict[str, str] | None = None) -> None:
+        self.client = client
+        self.headers = headers or {}
+
+    def raw(self, query: str, variables: dict[str, Any] | None = None, name: str | None = None) -> Any:
+        body: dict[str, Any] = {"query": query, "variables": variables or {}}
+        if name:
+            body["operationName"] = name
+        response = self.client.post("/graphql", json=body, headers=self.headers)
+        assert response.status_code < 500, response.text
+        return response.json()
+
+    def __call__(self, query: str, variables: dict[str, Any] | None = None, name: str | None = None) -> Any:
+        result = self.raw(query, variables, name)
+        assert not result.get("errors"), result["errors"]
+        return result["data"]
+
+    def as_(self, groups: str, user: str = "someone@example.com") -> GraphQL:
+        return GraphQL(self.client, {"x-planner-user": user, "x-planner-groups": groups})
