@@ -1,0 +1,22 @@
+"""`make bench`: every benchmark, one after the other; each prints its ratios against a baseline."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+BENCHMARKS = ("cpm_bench.py", "engine_bench.py", "graph_bench.py")
+
+
+def main() -> int:
+    failed = 0
+    for name in BENCHMARKS:
+        print(f"== {name}", flush=True)
+        failed |= subprocess.call([sys.executable, str(HERE / name), *sys.argv[1:]])
+    return failed
+
+
+if __name__ == "__main__":
+    sys.exit(main())

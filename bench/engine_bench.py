@@ -1,0 +1,138 @@
+"""Monte Carlo engine benchmark (prints results; never asserts timings).
+
+1. 1,000 tasks / 3,000 edges random DAG, 10,000 iterations with criticality
+   and sensitivity, versus a naive per-iteration Python loop over networkx
+   (forward pass, backward pass, criticality) measured in the same run.
+2. pmcontrols.pert on the same network, when pmcontrols is installed.
+3. Peak memory for 5,000 tasks x 40,000 iterations (tracemalloc).
+
+Usage: python bench/engine_bench.py [--skip-memory]
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import networkx as nx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from dag import random_dag, three_point
+
+from simulation.montecarlo import SimulationModel, simulate
+from simulation.network import Network
+
+TASKS, EDGES, ITERATIONS = 1_000, 3_000, 10_000
+NAIVE_ITERATIONS = 30
+
+
+def build_model(tasks: int, edges: int) -> SimulationModel:
+    pred, succ = random_dag(tasks, edges, seed=1)
+    net = Network([f"t{i}" for i in range(tasks)], pred, succ)
+    low, mode, high = three_point(tasks, seed=2)
+    return SimulationModel.build(net, low, mode, high)
+
+
+def naive_per_iteration(model: SimulationModel, iterations: int) -> float:
+    """Seconds per iteration of a plain per-iteration networkx loop."""
+    net = model.network
+    g = nx.DiGraph()
+    g.add_nodes_from(range(net.size))
+    g.add_edges_from(zip(net.pred.tolist(), net.succ.tolist(), strict=True))
+    dm = model.durations
+    low, mode, high = dm.low.tolist(), dm.mode.tolist(), dm.high.tolist()
+    rnd = random.Random(0)
+    crit = [0] * net.size
+    start = time.perf_counter()
+    for _ in range(iterations):
+        d = {}
+        for j in range(net.size):
+            a, m, b = low[j], mode[j], high[j]
+            alpha, beta = 1 + 4 * (m - a) / (b - a), 1 + 4 * (b - m) / (b - a)
+            d[j] = a + (b - a) * rnd.betavariate(alpha, beta)
+        order = list(nx.topological_sort(g))
+        ef = {}
+        for v in order:
+            ef[v] = max((ef[u] for u in g.predecessors(v)), default=0.0) + d[v]
+        finish = max(ef.values())
+        lf = {}
+        for v in reversed(order):
+            lf[v] = min((lf[s] - d[s] for s in g.successors(v)), default=finish)
+            if lf[v] - ef[v] <= 1e-9 * finish:
+                crit[v] += 1
+    return (time.perf_counter() - start) / iterations
+
+
+def engine_time(model: SimulationModel, iterations: int, repeats: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        simulate(model, iterations, seed=7)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def pmcontrols_time(model: SimulationModel, iterations: int) -> float | None:
+    try:
+        import pmcontrols  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    net, dm = model.network, model.durations
+    preds: list[list[str]] = [[] for _ in range(net.size)]
+    for p, s in zip(net.pred.tolist(), net.succ.tolist(), strict=True):
+        preds[s].append(net.keys[p])
+    activities = [
+        {
+            "id": net.keys[j],
+            "predecessors": preds[j],
+            "a": float(dm.low[j]),
+            "m": float(dm.mode[j]),
+            "b": float(dm.high[j]),
+        }
+        for j in range(net.size)
+    ]
+    start = time.perf_counter()
+    pmcontrols.pert(activities, n_sim=iterations, seed=0)
+    return time.perf_counter() - start
+
+
+def peak_memory(tasks: int, edges: int, iterations: int) -> tuple[float, float]:
+    model = build_model(tasks, edges)
+    tracemalloc.start()
+    start = time.perf_counter()
+    simulate(model, iterations, seed=3)
+    elapsed = time.perf_counter() - start
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20, elapsed
+
+
+def main() -> None:
+    model = build_model(TASKS, EDGES)
+    print(f"network: {TASKS} tasks, {EDGES} edges, {model.network.depth} levels")
+    engine = engine_time(model, ITERATIONS)
+    per_iter = engine / ITERATIONS
+    print(f"engine: {ITERATIONS} iterations in {engine:.3f} s ({per_iter * 1e6:.1f} us/iteration; target < 0.2 s)")
+    naive = naive_per_iteration(model, NAIVE_ITERATIONS)
+    print(f"naive networkx loop: {naive * 1e3:.2f} ms/iteration (measured over {NAIVE_ITERATIONS} iterations)")
+    print(f"ratio naive/engine per iteration: {naive / per_iter:.0f}x (target >= 100x)")
+    pmc = pmcontrols_time(model, ITERATIONS)
+    if pmc is None:
+        print("pmcontrols: not installed (skipped)")
+    else:
+        print(f"pmcontrols.pert: {ITERATIONS} iterations in {pmc:.3f} s; ratio pmcontrols/engine: {pmc / engine:.1f}x")
+    if "--skip-memory" not in sys.argv:
+        mib, elapsed = peak_memory(5_000, 15_000, 40_000)
+        print(
+            f"memory: 5000 tasks x 40000 iterations: peak {mib:.0f} MiB traced "
+            f"(target < 600 MB), {elapsed:.1f} s under tracemalloc"
+        )
+
+
+if __name__ == "__main__":
+    main()

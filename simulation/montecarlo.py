@@ -1,0 +1,411 @@
+"""Monte Carlo schedule engine: blocks, shards and an exact merge.
+
+Shape of a run
+--------------
+* Iterations ``0 .. N-1`` are split into shards (contiguous ranges) and each
+  shard into blocks of at most ``block_size`` iterations, so memory is
+  ``O(tasks x block)`` whatever ``N`` is.  A block holds one column per
+  iteration: durations are sampled task by task (inverse transform of a
+  counter-based uniform, see :mod:`simulation.streams`), risks add their
+  delays, then the level-wise forward and backward passes of
+  :mod:`simulation.passes` give each iteration's finish and each task's
+  total float.
+* Every per-iteration quantity depends only on ``(plan, seed, i)``, so block
+  size and sharding cannot change any number.
+* A shard returns its iterations' finish times and per-task critical counts
+  (integers); :func:`merge_shards` concatenates and sums them and computes
+  every statistic from the merged data, so the merged result *is* the
+  single-process result.
+
+Criticality
+-----------
+A task is critical in an iteration when its total float is at most
+``CRITICAL_RTOL`` times that iteration's project duration (a relative
+tolerance, so the result does not depend on units or magnitudes).
+
+Sensitivity (Spearman's rho)
+----------------------------
+Spearman's rho is Pearson's correlation of the two variables' rank
+transforms.  A task's duration is ``Q(u)`` with ``Q`` non-decreasing, so its
+rank transform is ``u`` itself (the population CDF value): we correlate
+``u`` -- quantised to ``_SENS_BITS`` bits, exactly an integer -- with the
+mid-ranks of the project finish over all iterations (times two, also an
+integer).  That needs global ranks, hence a second, cheap pass in the merge
+that regenerates the uniforms (no scheduling).  All sums are exact integers,
+so the value cannot depend on summation order.  Tasks with a fixed duration
+get 0.  The delay added by risks is not part of a task's sampled duration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from simulation.cpm import CRITICAL_RTOL
+from simulation.distributions import Distribution, DurationModel
+from simulation.network import Network
+from simulation.passes import backward_pass, forward_pass
+from simulation.streams import RISK_STREAM, TASK_STREAM, WordStream, stream_keys, to_uniform
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+Progress = Callable[[int, int], None]
+
+#: Memory budget for one block's task x iteration matrices.
+BLOCK_BUDGET_BYTES = 64 * 1024 * 1024
+MAX_BLOCK = 2048
+MIN_BLOCK = 32
+#: Largest supported iteration count (keeps the exact integer sums in int64).
+MAX_ITERATIONS = (1 << 24) - 1
+#: Bits of each uniform kept for the rank correlation.  With ranks below
+#: 2**25 and at most 2**16 iterations per pass-2 block, every partial sum of
+#: ``q * rank`` stays below 2**53, so float64 BLAS products are exact.
+_SENS_BITS = 12
+_PASS2_MAX_BLOCK = 1 << 16
+_PASS2_BUDGET_BYTES = 48 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RiskSpec:
+    """A risk event: with ``probability`` adds ``delay`` to each of ``tasks``."""
+
+    probability: float
+    delay: float
+    tasks: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.probability <= 1.0:
+            raise ValueError("risk probability must be within [0, 1]")
+        if not math.isfinite(self.delay) or self.delay < 0:
+            raise ValueError("risk delay must be finite and non-negative")
+
+
+@dataclass(frozen=True)
+class SimulationModel:
+    """Network, remaining-work estimates (working days) and risks."""
+
+    network: Network
+    durations: DurationModel
+    risks: tuple[RiskSpec, ...] = ()
+    fingerprint: str = field(default="", compare=False)
+
+    @classmethod
+    def build(
+        cls,
+        network: Network,
+        low: npt.ArrayLike,
+        mode: npt.ArrayLike,
+        high: npt.ArrayLike,
+        *,
+        distribution: Distribution | str = "pert",
+        risks: Sequence[RiskSpec] = (),
+    ) -> SimulationModel:
+        model = DurationModel.build(low, mode, high, distribution)
+        if model.size != network.size:
+            raise ValueError("one estimate per task is required")
+        for risk in risks:
+            if any(not 0 <= t < network.size for t in risk.tasks):
+                raise ValueError("risk refers to an unknown task")
+        digest = hashlib.sha256()
+        for part in (network.pred, network.succ, network.lag, model.low, model.mode, model.high):
+            digest.update(np.ascontiguousarray(part).tobytes())
+        digest.update(repr((network.keys, model.distribution, tuple(risks))).encode())
+        return cls(network, model, tuple(risks), digest.hexdigest()[:16])
+
+
+@dataclass(frozen=True)
+class ShardResult:
+    """One shard's raw results; JSON-serialisable through ``to_dict``."""
+
+    fingerprint: str
+    seed: int
+    iterations: int
+    shard_index: int
+    shard_count: int
+    start: int
+    stop: int
+    variable_tasks: tuple[int, ...]
+    finish_times: tuple[float, ...]
+    critical_counts: tuple[int, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint,
+            "seed": self.seed,
+            "iterations": self.iterations,
+            "shardIndex": self.shard_index,
+            "shardCount": self.shard_count,
+            "start": self.start,
+            "stop": self.stop,
+            "variableTasks": list(self.variable_tasks),
+            "finishTimes": list(self.finish_times),
+            "criticalCounts": list(self.critical_counts),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ShardResult:
+        return cls(
+            fingerprint=str(data["fingerprint"]),
+            seed=int(data["seed"]),
+            iterations=int(data["iterations"]),
+            shard_index=int(data["shardIndex"]),
+            shard_count=int(data["shardCount"]),
+            start=int(data["start"]),
+            stop=int(data["stop"]),
+            variable_tasks=tuple(int(x) for x in data["variableTasks"]),
+            finish_times=tuple(float(x) for x in data["finishTimes"]),
+            critical_counts=tuple(int(x) for x in data["criticalCounts"]),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class SimulationResult:
+    """Merged results in working days from time 0 (see :mod:`simulation.calendar`)."""
+
+    iterations: int
+    seed: int
+    finish_times: FloatArray  # per iteration, in iteration order
+    critical_counts: IntArray  # per task
+    sensitivity: FloatArray  # per task
+
+    @property
+    def criticality(self) -> FloatArray:
+        return self.critical_counts / float(self.iterations)
+
+    @property
+    def mean_finish(self) -> float:
+        return float(np.mean(self.finish_times))
+
+    def percentile(self, q: float) -> float:
+        """Smallest sampled finish with at least ``q`` percent of iterations at or below."""
+        return float(np.percentile(self.finish_times, q, method="inverted_cdf"))
+
+    def probability_by(self, t: float) -> float:
+        return float(np.count_nonzero(self.finish_times <= t)) / self.iterations
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SimulationResult):
+            return NotImplemented
+        return (
+            self.iterations == other.iterations
+            and self.seed == other.seed
+            and np.array_equal(self.finish_times, other.finish_times)
+            and np.array_equal(self.critical_counts, other.critical_counts)
+            and np.array_equal(self.sensitivity, other.sensitivity)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def shard_bounds(iterations: int, shard_index: int, shard_count: int) -> tuple[int, int]:
+    """Iteration range ``[start, stop)`` of a shard (contiguous, balanced)."""
+    if shard_count < 1 or not 0 <= shard_index < shard_count:
+        raise ValueError("shard_index must be within [0, shard_count)")
+    return iterations * shard_index // shard_count, iterations * (shard_index + 1) // shard_count
+
+
+def default_block_size(task_count: int) -> int:
+    per_iteration = 8 * 5 * max(task_count, 1)  # a few n x block float64 arrays
+    return max(MIN_BLOCK, min(MAX_BLOCK, BLOCK_BUDGET_BYTES // per_iteration))
+
+
+def _check_run(iterations: int, seed: int) -> None:
+    if not 1 <= iterations <= MAX_ITERATIONS:
+        raise ValueError(f"iterations must be within [1, {MAX_ITERATIONS}]")
+    if seed < 0:
+        raise ValueError("seed must be a non-negative integer")
+
+
+class _BlockSampler:
+    """Draws the duration matrix of consecutive blocks of one shard."""
+
+    def __init__(self, model: SimulationModel, seed: int, start: int) -> None:
+        self.model = model
+        n = model.durations.size
+        variable = model.durations.variable
+        keys = stream_keys(seed, n, TASK_STREAM)
+        self.tasks = [WordStream(keys[j], start) if variable[j] else None for j in range(n)]
+        rkeys = stream_keys(seed, len(model.risks), RISK_STREAM)
+        self.risks = [WordStream(rkeys[r], start) for r in range(len(model.risks))]
+
+    def next(self, count: int) -> FloatArray:
+        bits = np.zeros((len(self.tasks), count), dtype=np.uint32)
+        for j, stream in enumerate(self.tasks):
+            if stream is not None:
+                stream.take(count, bits[j])
+        d = self.model.durations.sample_block(bits)
+        word = np.empty(count, dtype=np.uint32)
+        for risk, stream in zip(self.model.risks, self.risks, strict=True):
+            stream.take(count, word)
+            if risk.probability <= 0.0 or risk.delay == 0.0 or not risk.tasks:
+                continue
+            hit = to_uniform(word) < risk.probability
+            d[list(risk.tasks)] += np.where(hit, risk.delay, 0.0)
+        return d
+
+
+def run_shard(
+    model: SimulationModel,
+    iterations: int,
+    seed: int,
+    shard_index: int = 0,
+    shard_count: int = 1,
+    *,
+    block_size: int | None = None,
+    progress: Progress | None = None,
+) -> ShardResult:
+    """Simulate one shard of a run of ``iterations`` iterations."""
+    _check_run(iterations, seed)
+    start, stop = shard_bounds(iterations, shard_index, shard_count)
+    net = model.network
+    n = net.size
+    block = block_size or default_block_size(n)
+    if block < 1:
+        raise ValueError("block_size must be positive")
+    sampler = _BlockSampler(model, seed, start)
+    finish = np.zeros(stop - start, dtype=np.float64)
+    counts = np.zeros(n, dtype=np.int64)
+    for b0 in range(start, stop, block):
+        b1 = min(b0 + block, stop)
+        if n:
+            d = sampler.next(b1 - b0)
+            ef = forward_pass(net, d)
+            project = ef.max(axis=0)
+            tol = CRITICAL_RTOL * np.abs(project)
+
+            def count(nodes: IntArray, lf: FloatArray, ef: FloatArray = ef, tol: FloatArray = tol) -> None:
+                slack = lf - ef[nodes]
+                counts[nodes] += np.count_nonzero(slack <= tol, axis=1)
+
+            backward_pass(net, d, project, on_level=count)
+            finish[b0 - start : b1 - start] = project
+        if progress is not None:
+            progress(b1 - start, stop - start)
+    return ShardResult(
+        fingerprint=model.fingerprint,
+        seed=seed,
+        iterations=iterations,
+        shard_index=shard_index,
+        shard_count=shard_count,
+        start=start,
+        stop=stop,
+        variable_tasks=tuple(np.flatnonzero(model.durations.variable).tolist()),
+        finish_times=tuple(finish.tolist()),
+        critical_counts=tuple(counts.tolist()),
+    )
+
+
+def merge_shards(shards: Sequence[ShardResult]) -> SimulationResult:
+    """Combine all shards of one run into the single-process result (exactly)."""
+    if not shards:
+        raise ValueError("no shards to merge")
+    ordered = sorted(shards, key=lambda s: s.shard_index)
+    head = ordered[0]
+    for s in ordered:
+        same = (s.fingerprint, s.seed, s.iterations, s.shard_count, s.variable_tasks) == (
+            head.fingerprint,
+            head.seed,
+            head.iterations,
+            head.shard_count,
+            head.variable_tasks,
+        )
+        if not same or len(s.critical_counts) != len(head.critical_counts):
+            raise ValueError("shards come from different runs")
+    if [s.shard_index for s in ordered] != list(range(head.shard_count)):
+        raise ValueError("every shard index must appear exactly once")
+    position = 0
+    for s in ordered:
+        if (s.start, s.stop) != shard_bounds(s.iterations, s.shard_index, s.shard_count):
+            raise ValueError("shard range does not match its index")
+        if s.start != position or len(s.finish_times) != s.stop - s.start:
+            raise ValueError("shards do not cover the iterations")
+        position = s.stop
+    finish = np.array([t for s in ordered for t in s.finish_times], dtype=np.float64)
+    counts = np.sum([np.asarray(s.critical_counts, dtype=np.int64) for s in ordered], axis=0)
+    counts = np.asarray(counts, dtype=np.int64).reshape(len(head.critical_counts))
+    sensitivity = spearman_sensitivity(finish, head.seed, len(head.critical_counts), head.variable_tasks)
+    return SimulationResult(head.iterations, head.seed, finish, counts, sensitivity)
+
+
+def doubled_midranks(values: FloatArray) -> IntArray:
+    """Twice the (1-based) mid-rank of each value: ties share their average rank."""
+    _uniq, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    below = np.cumsum(counts) - counts
+    return np.asarray(2 * below[inverse] + counts[inverse] + 1, dtype=np.int64)
+
+
+def spearman_sensitivity(finish: FloatArray, seed: int, task_count: int, variable_tasks: Sequence[int]) -> FloatArray:
+    """Per-task rank correlation of sampled duration with project finish (exact)."""
+    n_iter = finish.size
+    rho = np.zeros(task_count, dtype=np.float64)
+    if n_iter < 2 or not variable_tasks:
+        return rho
+    ranks = doubled_midranks(finish)
+    sum_r = int(ranks.sum())
+    sum_rr = sum(
+        int(np.dot(ranks[i : i + _PASS2_MAX_BLOCK], ranks[i : i + _PASS2_MAX_BLOCK]))
+        for i in range(0, n_iter, _PASS2_MAX_BLOCK)
+    )
+    var_r = n_iter * sum_rr - sum_r * sum_r
+    if var_r == 0:
+        return rho
+    keys = stream_keys(seed, task_count, TASK_STREAM)
+    tasks = list(variable_tasks)
+    shift = np.uint32(32 - _SENS_BITS)
+    sum_q = [0] * len(tasks)
+    sum_qq = [0] * len(tasks)
+    sum_qr = [0] * len(tasks)
+    streams = [WordStream(keys[j], 0) for j in tasks]
+    block = max(256, min(_PASS2_MAX_BLOCK, _PASS2_BUDGET_BYTES // (20 * len(tasks))))
+    words = np.empty((len(tasks), block), dtype=np.uint32)
+    for b0 in range(0, n_iter, block):
+        b1 = min(b0 + block, n_iter)
+        r_block = ranks[b0:b1].astype(np.float64)
+        for row, stream in enumerate(streams):
+            stream.take(b1 - b0, words[row])
+        q = (words[:, : b1 - b0] >> shift).astype(np.float64)
+        s_q = q.sum(axis=1)
+        s_qr = q @ r_block
+        q *= q
+        s_qq = q.sum(axis=1)
+        for row in range(len(tasks)):
+            sum_q[row] += int(s_q[row])
+            sum_qq[row] += int(s_qq[row])
+            sum_qr[row] += int(s_qr[row])
+    for row, j in enumerate(tasks):
+        var_q = n_iter * sum_qq[row] - sum_q[row] * sum_q[row]
+        cov = n_iter * sum_qr[row] - sum_q[row] * sum_r
+        if var_q > 0:
+            rho[j] = cov / math.sqrt(float(var_q) * float(var_r))
+    return rho
+
+
+def simulate(
+    model: SimulationModel,
+    iterations: int,
+    seed: int,
+    *,
+    shards: int = 1,
+    block_size: int | None = None,
+    progress: Progress | None = None,
+) -> SimulationResult:
+    """Run all shards in this process and merge them."""
+    _check_run(iterations, seed)
+    results = []
+    done = 0
+    for k in range(shards):
+        start, stop = shard_bounds(iterations, k, shards)
+
+        def report(d: int, _total: int, base: int = done) -> None:
+            if progress is not None:
+                progress(base + d, iterations)
+
+        results.append(run_shard(model, iterations, seed, k, shards, block_size=block_size, progress=report))
+        done += stop - start
+    return merge_shards(results)
