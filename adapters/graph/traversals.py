@@ -1,0 +1,251 @@
+"""``GremlinDependencyGraph``: the ``DependencyGraph`` port in gremlinpython bytecode traversals.
+
+The same traversals run on Neptune and on gremlite 0.1.2, so they keep to the steps both
+support. Steps deliberately not used (checked against ``gremlite/steps.py``, whose step table
+is ``all_known_initial_producer_steps``):
+
+* ``mergeV``/``mergeE``: not in gremlite; upserts use ``fold().coalesce(unfold(), addV(...))``.
+* ``dedup``: not in gremlite; ``plan_ids`` removes repeats client side.
+* ``group``/``groupCount``: not in gremlite; ``plan_graph`` reads flat rows.
+* ``inject``: not in gremlite; batches chain mid-traversal ``V()`` instead.
+* ``property(T.id, ...)``: gremlite rejects non-string keys (see ``schema``).
+* ``discard`` (gremlinpython 3.8's name for ``none``): gremlite rejects it; we pin 3.7, whose
+  ``iterate()`` appends ``none()``, which both targets accept.
+* ``repeat()`` path enumeration: never used; the whole plan is read flat and the caller
+  builds the graph in memory.
+* ``property(k, None)``: Neptune does not store nulls; an absent duration is dropped with
+  ``sideEffect(properties(k).drop())`` and read back as ``None``.
+
+Vertex properties are written with ``Cardinality.single``: Neptune's default vertex
+cardinality is ``set``, where a plain ``property(k, v)`` would add a second value instead of
+replacing the first. Edge properties take no cardinality.
+
+Each method submits whole traversals through the :class:`~.resilience.RetryingExecutor`;
+every traversal is idempotent, so a retry after an unknown outcome is safe.
+``round_trips`` counts submissions (retries included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeAlias, TypeVar
+
+from gremlin_python.process.graph_traversal import (
+    GraphTraversal,
+    GraphTraversalSource,
+    __,
+)
+from gremlin_python.process.traversal import Cardinality, P
+
+from planning.ports.graph import GraphEdge, GraphTask, PlanGraph
+
+from . import schema as s
+from .errors import MissingEndpointError
+from .resilience import RetryingExecutor
+
+R = TypeVar("R")
+#: Where a chained step is appended: ``g`` (a GraphTraversalSource) or a GraphTraversal. gremlinpython
+#: is untyped (both are ``Any`` to mypy), hence the plain alias.
+Source: TypeAlias = Any
+
+#: Upserts per traversal in bulk_load. gremlite evaluates a chained traversal recursively, one
+#: Python frame group per step; ~50 chained task upserts is where it nears the default
+#: recursion limit, so 25 leaves room for the caller's own stack. Neptune is happy with 25-100.
+DEFAULT_BATCH_SIZE = 25
+#: Vertices dropped per traversal by clear(): Neptune drops big graphs faster (and without
+#: hitting the evaluation timeout) in slices.
+DEFAULT_CLEAR_BATCH_SIZE = 500
+
+
+def _last_wins(items: Sequence[Any], key: Callable[[Any], str]) -> list[Any]:
+    """Items with a repeated key collapsed to the last one, in order of last appearance."""
+    latest = {key(item): item for item in items}
+    return list(latest.values())
+
+
+def _chunks(items: Sequence[R], size: int) -> list[Sequence[R]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _upsert_task_step(t: Source, task: GraphTask) -> GraphTraversal:
+    """Append the upsert of one task vertex; leaves exactly one traverser (the vertex)."""
+    out = (
+        t.V()
+        .has(s.TASK, s.TASK_ID, task.task_id)
+        .fold()
+        .coalesce(__.unfold(), __.add_v(s.TASK).property(Cardinality.single, s.TASK_ID, task.task_id))
+        .property(Cardinality.single, s.PLAN_ID, task.plan_id)
+        .property(Cardinality.single, s.STATUS, task.status)
+        .property(Cardinality.single, s.PERCENT_COMPLETE, int(task.percent_complete))
+    )
+    durations = (task.optimistic_days, task.most_likely_days, task.pessimistic_days)
+    for key, value in zip(s.DURATION_KEYS, durations, strict=True):
+        if value is None:
+            out = out.side_effect(__.properties(key).drop())
+        else:
+            out = out.property(Cardinality.single, key, float(value))
+    return out
+
+
+def _upsert_edge_step(t: Source, edge: GraphEdge, label: str) -> GraphTraversal:
+    """Append the upsert of one edge (successor -> predecessor).
+
+    Leaves one traverser (the edge) when both vertices exist, none otherwise. The edge is
+    found by its dependency id among the predecessor's incoming edges; an edge with that id
+    between other vertices was already dropped by :func:`_drop_moved_edges`.
+    """
+    return (
+        t.V()
+        .has(s.TASK, s.TASK_ID, edge.successor_id)
+        .as_(label)
+        .V()
+        .has(s.TASK, s.TASK_ID, edge.predecessor_id)
+        .coalesce(
+            __.in_e(s.DEPENDS_ON).has(s.DEPENDENCY_ID, edge.dependency_id),
+            __.add_e(s.DEPENDS_ON).from_(label).property(s.DEPENDENCY_ID, edge.dependency_id),
+        )
+        .property(s.PLAN_ID, edge.plan_id)
+        .property(s.LAG_DAYS, float(edge.lag_days))
+    )
+
+
+def _drop_moved_edges(g: GraphTraversalSource, edges: Sequence[GraphEdge]) -> GraphTraversal:
+    """Drop edges carrying one of these dependency ids but joining other vertices.
+
+    Lets an upsert change a dependency's endpoints; an edge already in place is kept.
+    """
+    in_place = [
+        __.and_(
+            __.has(s.DEPENDENCY_ID, e.dependency_id),
+            __.out_v().has(s.TASK_ID, e.successor_id),
+            __.in_v().has(s.TASK_ID, e.predecessor_id),
+        )
+        for e in edges
+    ]
+    keep = in_place[0] if len(in_place) == 1 else __.or_(*in_place)
+    return g.E().has(s.DEPENDS_ON, s.DEPENDENCY_ID, P.within([e.dependency_id for e in edges])).not_(keep).drop()
+
+
+class GremlinDependencyGraph:
+    """The dependency graph on Neptune or gremlite, through one :class:`RetryingExecutor`."""
+
+    def __init__(
+        self,
+        executor: RetryingExecutor,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        clear_batch_size: int = DEFAULT_CLEAR_BATCH_SIZE,
+    ) -> None:
+        if batch_size < 1 or clear_batch_size < 1:
+            raise ValueError("batch sizes must be positive")
+        self._executor = executor
+        self.batch_size = batch_size
+        self.clear_batch_size = clear_batch_size
+        self.round_trips = 0
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    def _submit(self, build: Callable[[GraphTraversalSource], R]) -> R:
+        """Submit one traversal (``build`` must end it with a terminal step), with retries."""
+
+        def counted(g: GraphTraversalSource) -> R:
+            self.round_trips += 1
+            return build(g)
+
+        return self._executor.run(counted)
+
+    def close(self) -> None:
+        self._executor.close()
+
+    # -- writes -------------------------------------------------------------------------
+
+    def upsert_task(self, task: GraphTask) -> None:
+        self._upsert_tasks([task])
+
+    def _upsert_tasks(self, tasks: Sequence[GraphTask]) -> None:
+        def build(g: GraphTraversalSource) -> None:
+            t: Source = g
+            for task in tasks:
+                t = _upsert_task_step(t, task)
+            t.iterate()
+
+        self._submit(build)
+
+    def remove_task(self, task_id: str) -> None:
+        # Dropping a vertex drops its incident edges (Neptune, TinkerPop and gremlite alike).
+        self._submit(lambda g: g.V().has(s.TASK, s.TASK_ID, task_id).drop().iterate())
+
+    def upsert_dependency(self, edge: GraphEdge) -> None:
+        self._upsert_edges([edge])
+
+    def _upsert_edges(self, edges: Sequence[GraphEdge]) -> None:
+        """Two traversals: drop moved edges, then the chained upserts (checked to have run)."""
+        self._submit(lambda g: _drop_moved_edges(g, edges).iterate())
+
+        def build(g: GraphTraversalSource) -> list[Any]:
+            t: Source = g
+            for i, edge in enumerate(edges):
+                t = _upsert_edge_step(t, edge, f"s{i}")
+            rows: list[Any] = t.constant(len(edges)).to_list()
+            return rows
+
+        if not self._submit(build):
+            self._raise_missing_endpoints(edges)
+
+    def _raise_missing_endpoints(self, edges: Sequence[GraphEdge]) -> None:
+        wanted = {e.successor_id for e in edges} | {e.predecessor_id for e in edges}
+        present = set(
+            self._submit(lambda g: g.V().has(s.TASK, s.TASK_ID, P.within(sorted(wanted))).values(s.TASK_ID).to_list())
+        )
+        missing = wanted - present
+        failing = [e.dependency_id for e in edges if e.successor_id in missing or e.predecessor_id in missing]
+        raise MissingEndpointError(failing, missing)
+
+    def remove_dependency(self, dependency_id: str) -> None:
+        self._submit(lambda g: g.E().has(s.DEPENDS_ON, s.DEPENDENCY_ID, dependency_id).drop().iterate())
+
+    def clear(self) -> None:
+        """Drop every vertex (and so every edge), a slice per traversal."""
+        size = self.clear_batch_size
+        while True:
+            dropped = self._submit(lambda g: g.V().limit(size).side_effect(__.drop()).count().next())
+            if dropped < size:
+                return
+
+    def bulk_load(self, tasks: Sequence[GraphTask], edges: Sequence[GraphEdge]) -> None:
+        """Upsert all tasks, then all edges, ``batch_size`` per traversal.
+
+        Idempotent like the single upserts, so a failed load can simply be run again.
+        A repeated task or dependency id counts once, with its last value.
+        """
+        for chunk in _chunks(_last_wins(tasks, lambda t: t.task_id), self.batch_size):
+            self._upsert_tasks(chunk)
+        for edge_chunk in _chunks(_last_wins(edges, lambda e: e.dependency_id), self.batch_size):
+            self._upsert_edges(edge_chunk)
+
+    # -- reads --------------------------------------------------------------------------
+
+    def plan_graph(self, plan_id: str) -> PlanGraph:
+        """Two round trips: the plan's vertices, then its edges (each with both task ids)."""
+        task_rows = self._submit(lambda g: g.V().has(s.TASK, s.PLAN_ID, plan_id).element_map(*s.TASK_KEYS).to_list())
+        edge_rows = self._submit(
+            lambda g: (
+                g.E()
+                .has(s.DEPENDS_ON, s.PLAN_ID, plan_id)
+                .project(s.DEPENDENCY_ID, s.PLAN_ID, s.LAG_DAYS, s.SUCCESSOR, s.PREDECESSOR)
+                .by(s.DEPENDENCY_ID)
+                .by(s.PLAN_ID)
+                .by(s.LAG_DAYS)
+                .by(__.out_v().values(s.TASK_ID))
+                .by(__.in_v().values(s.TASK_ID))
+                .to_list()
+            )
+        )
+        tasks = sorted((s.task_from_row(r) for r in task_rows), key=lambda t: t.task_id)
+        edges = sorted((s.edge_from_row(r) for r in edge_rows), key=lambda e: e.dependency_id)
+        return PlanGraph(tasks=tuple(tasks), edges=tuple(edges))
+
+    def plan_ids(self) -> list[str]:
+        # dedup() is missing from gremlite 0.1.2: read one value per task, dedupe here.
+        values = self._submit(lambda g: g.V().has_label(s.TASK).values(s.PLAN_ID).to_list())
+        return sorted(set(values))
