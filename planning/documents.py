@@ -7,6 +7,7 @@ task (by its ``key``) and the field, so that a person can fix the file.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,6 +17,8 @@ from planning.errors import DomainError, ErrorCode
 from planning.model import DependencyType, TaskStatus, ThreePointEstimate, WorkCalendar
 from planning.model.dag import path_between
 from planning.model.task import check_task_fields, implied_percent, implied_status
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class DocumentError(DomainError):
@@ -84,10 +87,20 @@ def parse_document(doc: Any) -> PlanDocument:
         raise DocumentError("tasks must be a list", "tasks")
     tasks = []
     seen: set[str] = set()
+    planner_ids: set[str] = set()
     for index, raw in enumerate(raw_tasks):
         task = _task(raw, index)
         if task.key in seen:
             raise DocumentError(f"task {task.key!r}: key is used by another task", "tasks", str(index), "key")
+        if task.planner_task_id is not None:
+            if task.planner_task_id in planner_ids:
+                raise DocumentError(
+                    f"task {task.key!r}: plannerTaskId: {task.planner_task_id!r} is used by another task",
+                    "tasks",
+                    str(index),
+                    "plannerTaskId",
+                )
+            planner_ids.add(task.planner_task_id)
         seen.add(task.key)
         tasks.append(task)
     raw_deps = doc.get("dependencies", [])
@@ -144,7 +157,7 @@ def _task(raw: Any, index: int) -> DocumentTask:
         )
     except DomainError as exc:
         field = exc.field[-1] if exc.field else "task"
-        raise DocumentError(f"{label}: {exc.message}", *where, field) from None
+        raise DocumentError(f"{label}: {field}: {exc.message}", *where, field) from None
     return DocumentTask(
         key=key,
         title=title.strip(),
@@ -195,7 +208,7 @@ def _dependency(raw: Any, index: int, keys: set[str]) -> DocumentDependency:
     ends = []
     for end in ("predecessor", "successor"):
         key = raw.get(end)
-        if key not in keys:
+        if not isinstance(key, str) or key not in keys:
             raise DocumentError(f"dependencies[{index}]: {end}: no task has the key {key!r}", *where, end)
         ends.append(key)
     try:
@@ -249,7 +262,7 @@ def _date(value: Any, field: str, label: str | None = None, where: tuple[str, ..
     if value is None:
         return None
     try:
-        if isinstance(value, str) and len(value) == 10:
+        if isinstance(value, str) and _ISO_DATE.match(value):
             return date.fromisoformat(value)
     except ValueError:
         pass

@@ -20,7 +20,7 @@ from planning.model import (
 
 
 def utc(value: datetime) -> datetime:
-    """SQLite returns naive datetimes; everything stored is UTC."""
+    """Everything is stored in UTC: SQLite keeps no offset, so convert before writing and tag on reading."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -32,8 +32,8 @@ def plan_values(plan: Plan) -> dict[str, Any]:
         "event_date": plan.event_date,
         "working_weekdays": ",".join(str(d) for d in sorted(plan.calendar.working_weekdays)),
         "holidays": sorted(h.isoformat() for h in plan.calendar.holidays),
-        "created_at": plan.created_at,
-        "updated_at": plan.updated_at,
+        "created_at": utc(plan.created_at),
+        "updated_at": utc(plan.updated_at),
     }
 
 
@@ -68,8 +68,8 @@ def task_values(task: Task) -> dict[str, Any]:
         "most_likely_days": est.most_likely_days if est else None,
         "pessimistic_days": est.pessimistic_days if est else None,
         "version": task.version,
-        "created_at": task.created_at,
-        "updated_at": task.updated_at,
+        "created_at": utc(task.created_at),
+        "updated_at": utc(task.updated_at),
     }
 
 
@@ -103,7 +103,7 @@ def dependency_values(dep: Dependency) -> dict[str, Any]:
         "successor_id": dep.successor_id,
         "type": dep.type.value,
         "lag_days": dep.lag_days,
-        "created_at": dep.created_at,
+        "created_at": utc(dep.created_at),
     }
 
 
@@ -128,8 +128,8 @@ def external_event_values(event: ExternalEvent) -> dict[str, Any]:
         "title": event.title,
         "description": event.description,
         "source": event.source,
-        "occurred_at": event.occurred_at,
-        "received_at": event.received_at,
+        "occurred_at": utc(event.occurred_at),
+        "received_at": utc(event.received_at),
         "delay_days": event.delay_days,
         "probability": event.probability,
         "payload": event.payload,

@@ -102,7 +102,7 @@ class DocumentService:
                 raise not_found("plan", plan_id)
             tasks = uow.tasks.for_plan(plan_id)
             deps = uow.dependencies.for_plan(plan_id)
-        keys = {t.id: t.planner_task_id or f"task-{i:03d}" for i, t in enumerate(tasks, start=1)}
+        keys = _document_keys(tasks)
         doc: dict[str, Any] = {"name": plan.name}
         if plan.event_date:
             doc["eventDate"] = plan.event_date.isoformat()
@@ -124,6 +124,23 @@ class DocumentService:
             for d in deps
         ]
         return doc
+
+
+def _document_keys(tasks: list[Task]) -> dict[str, str]:
+    """A task's Planner id where it has one, else ``task-NNN`` by position; unique either way."""
+    taken = {t.planner_task_id for t in tasks if t.planner_task_id}
+    keys: dict[str, str] = {}
+    for position, task in enumerate(tasks, start=1):
+        if task.planner_task_id:
+            keys[task.id] = task.planner_task_id
+            continue
+        candidate, suffix = f"task-{position:03d}", 1
+        while candidate in taken:
+            suffix += 1
+            candidate = f"task-{position:03d}-{suffix}"
+        taken.add(candidate)
+        keys[task.id] = candidate
+    return keys
 
 
 def _task_entry(task: Task, key: str) -> dict[str, Any]:
