@@ -7,11 +7,16 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from adapters.config import Settings
+from adapters.engine.scheduler import EngineScheduler
+from adapters.events.graph_projection import ProjectionRunner
+from adapters.graph import open_graph
+from adapters.graph.confined import ThreadConfinedGraph
 from adapters.identity import HeaderIdentity
 from adapters.sql import SqlUnitOfWork, create_store_engine, upgrade
 from adapters.system import SystemClock, TimeOrderedIds
 from planning.principal import Principal
 from planning.services.base import ServiceDeps
+from planning.services.projection import GraphProjector
 from planning.services.registry import PlanningServices
 from resolvers.context import RequestContext
 
@@ -20,13 +25,18 @@ from resolvers.context import RequestContext
 class Application:
     settings: Settings
     engine: Engine
+    graph: ThreadConfinedGraph
     services: PlanningServices
+    projector: GraphProjector
+    projection: ProjectionRunner
     identity: HeaderIdentity
 
     def context(self, principal: Principal) -> RequestContext:
         return RequestContext(services=self.services, principal=principal)
 
     def close(self) -> None:
+        self.projection.stop()
+        self.graph.close()
         self.engine.dispose()
 
 
@@ -34,8 +44,21 @@ def bootstrap(settings: Settings, *, migrate: bool = True) -> Application:
     engine = create_store_engine(settings.database_url)
     if migrate:
         upgrade(engine)
-    deps = ServiceDeps(uow=lambda: SqlUnitOfWork(engine), clock=SystemClock(), ids=TimeOrderedIds())
+    handle = open_graph(settings.graph_url)
+    graph = ThreadConfinedGraph(handle.graph, close=handle.close)
+    projector = GraphProjector(lambda: SqlUnitOfWork(engine), graph)
+    projection = ProjectionRunner(projector)
+    clock = SystemClock()
+    deps = ServiceDeps(uow=lambda: SqlUnitOfWork(engine, on_commit=projection.kick), clock=clock, ids=TimeOrderedIds())
     identity = HeaderIdentity(
         Principal(settings.dev_user, frozenset(settings.dev_groups)), trust_headers=settings.identity_headers
     )
-    return Application(settings=settings, engine=engine, services=PlanningServices.build(deps), identity=identity)
+    return Application(
+        settings=settings,
+        engine=engine,
+        graph=graph,
+        services=PlanningServices.build(deps, graph, EngineScheduler()),
+        projector=projector,
+        projection=projection,
+        identity=identity,
+    )

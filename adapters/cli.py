@@ -69,6 +69,16 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("-o", "--output", type=Path, default=None, help="default: standard output")
     exp.set_defaults(handler=_export)
 
+    graph = sub.add_parser("graph", help="the dependency graph").add_subparsers(
+        title="graph commands", metavar="ACTION"
+    )
+    rebuild = graph.add_parser("rebuild", help="rebuild the graph from the relational store")
+    rebuild.set_defaults(handler=_graph_rebuild)
+    check = graph.add_parser("check", help="report drift between the graph and the relational store")
+    check.set_defaults(handler=_graph_check)
+    project = graph.add_parser("project", help="apply outbox events the graph has not seen yet")
+    project.set_defaults(handler=_graph_project)
+
     plans = sub.add_parser("plans", help="list the stored plans")
     plans.set_defaults(handler=_plans)
     return parser
@@ -206,6 +216,56 @@ def _plans(_args: argparse.Namespace) -> int:
         app.close()
     for plan, count in zip(page.items, counts, strict=True):
         print(f"{to_global_id('Plan', plan.id)}\t{plan.name}\t{count} tasks\tevent {plan.event_date or '-'}")
+    return 0
+
+
+def _graph_rebuild(_args: argparse.Namespace) -> int:
+    app = _application()
+    try:
+        tasks, edges = app.services.graph_maintenance.rebuild()
+    except Exception as exc:
+        raise CliError(f"graph rebuild failed: {exc}") from exc
+    finally:
+        app.close()
+    print(f"graph rebuilt: {tasks} tasks, {edges} dependencies")
+    return 0
+
+
+def _graph_check(_args: argparse.Namespace) -> int:
+    app = _application()
+    try:
+        drift = app.services.graph_maintenance.check()
+    except Exception as exc:
+        raise CliError(f"graph check failed: {exc}") from exc
+    finally:
+        app.close()
+    print(f"checked {drift.checked_plans} plans; {drift.pending_events} outbox events not yet projected")
+    for label, ids in (
+        ("tasks missing from the graph", drift.missing_tasks),
+        ("tasks in the graph only", drift.extra_tasks),
+        ("tasks that differ", drift.changed_tasks),
+        ("dependencies missing from the graph", drift.missing_edges),
+        ("dependencies in the graph only", drift.extra_edges),
+        ("dependencies that differ", drift.changed_edges),
+    ):
+        if ids:
+            print(f"{label}: {len(ids)} ({', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''})")
+    if drift.in_sync:
+        print("in sync")
+        return 0
+    print("drift found: run `planner graph project`, or `planner graph rebuild`")
+    return 1
+
+
+def _graph_project(_args: argparse.Namespace) -> int:
+    app = _application()
+    try:
+        progress = app.projector.catch_up()
+    except Exception as exc:
+        raise CliError(f"graph projection stopped: {exc}") from exc
+    finally:
+        app.close()
+    print(f"applied {progress.applied} events; graph at outbox position {progress.position}")
     return 0
 
 

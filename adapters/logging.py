@@ -35,3 +35,6 @@ def configure_logging(*, json: bool, level: int = logging.INFO) -> None:
     root.setLevel(level)
     # Uvicorn's own access log is replaced by ours, which carries the request's duration.
     logging.getLogger("uvicorn.access").disabled = True
+    # gremlite logs every query plan and gremlinpython every traversal source at INFO.
+    for noisy in ("gremlite", "gremlinpython", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -34,3 +34,7 @@ async def payload_or_errors(run: Callable[[], Awaitable[P]], failed: Callable[[l
         return await run()
     except DomainError as exc:
         return failed([user_error(exc)])
+
+
+class Unavailable(Exception):
+    """A backing service (such as the dependency graph) cannot answer now; the client may retry."""

@@ -15,6 +15,8 @@ from strawberry.dataloader import DataLoader
 
 from planning.model import Dependency, ExternalEvent, Plan, Task
 from planning.services.registry import PlanningServices
+from resolvers.errors import Unavailable
+from resolvers.graph_views import PlanScheduleView
 
 
 class PlanByIdLoader(DataLoader[str, Plan | None]):
@@ -84,6 +86,30 @@ class ExternalEventsByTaskLoader(DataLoader[str, list[ExternalEvent]]):
         super().__init__(load_fn=load)
 
 
+class ScheduleByPlanLoader(DataLoader[str, PlanScheduleView | None]):
+    """A plan's dependency graph (one or two round trips) and its critical-path schedule."""
+
+    def __init__(self, services: PlanningServices) -> None:
+        def read(ids: list[str]) -> list[PlanScheduleView | None]:
+            views: list[PlanScheduleView | None] = []
+            for plan in services.plans.get_many(ids):
+                if plan is None:
+                    views.append(None)
+                    continue
+                try:
+                    graph = services.graph.plan_graph(plan.id)
+                except Exception as exc:
+                    raise Unavailable("the dependency graph cannot be read right now; try again shortly") from exc
+                schedule = services.graph.schedule(plan, graph) if graph.tasks else None
+                views.append(PlanScheduleView(plan, graph, schedule))
+            return views
+
+        async def load(ids: list[str]) -> Sequence[PlanScheduleView | None]:
+            return await asyncio.to_thread(read, ids)
+
+        super().__init__(load_fn=load)
+
+
 class Loaders:
     def __init__(self, services: PlanningServices) -> None:
         self.plan_by_id = PlanByIdLoader(services)
@@ -93,6 +119,7 @@ class Loaders:
         self.dependencies_by_plan = DependenciesByPlanLoader(services)
         self.external_event_by_id = ExternalEventByIdLoader(services)
         self.external_events_by_task = ExternalEventsByTaskLoader(services)
+        self.schedule_by_plan = ScheduleByPlanLoader(services)
 
     def prime_tasks(self, tasks: Sequence[Task]) -> None:
         """Tasks a page has just read need no second read when their neighbours are resolved."""

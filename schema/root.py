@@ -16,7 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from planning.errors import DomainError
 from resolvers import dependencies, external_events, node, plans, tasks
-from resolvers.errors import BadRequest
+from resolvers.errors import BadRequest, Unavailable
 from schema.arguments import graphql_args
 from schema.scalars import SCALARS
 from schema.types.common import Connection, First, Node
@@ -112,7 +112,11 @@ def _masked(error: GraphQLError) -> bool:
     only describe the request; errors raised by a field are shown only when they are ours.
     """
     original = error.original_error
-    if error.path is None or original is None or isinstance(original, BadRequest | DomainError | GraphQLError):
+    if (
+        error.path is None
+        or original is None
+        or isinstance(original, BadRequest | Unavailable | DomainError | GraphQLError)
+    ):
         return False
     log.error("resolver fault", path=list(error.path), exc_info=original)
     return True

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from planning.ports.graph import MissingVertex
 
-class MissingEndpointError(LookupError):
+
+class MissingEndpointError(MissingVertex):
     """A ``depends_on`` edge was written while one of its task vertices is absent.
 
     Upsert the tasks first (``bulk_load`` does). Edges of the same batch that came before the

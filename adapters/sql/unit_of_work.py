@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -25,8 +26,10 @@ class SqlUnitOfWork:
     external_events: SqlExternalEventRepository
     outbox: SqlOutbox
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, on_commit: Callable[[], None] | None = None) -> None:
         self._engine = engine
+        self._on_commit = on_commit
+        self._committed = False
         self._conn: Connection | None = None
 
     def __enter__(self) -> Self:
@@ -56,6 +59,9 @@ class SqlUnitOfWork:
             conn.close()
         if isinstance(exc, IntegrityError):
             raise StoreConflict(str(exc.orig)) from exc
+        if self._committed and self._on_commit is not None:
+            self._committed = False
+            self._on_commit()
 
     @property
     def connection(self) -> Connection:
@@ -64,10 +70,12 @@ class SqlUnitOfWork:
         return self._conn
 
     def commit(self) -> None:
+        """Commit; the ``on_commit`` callback runs once the unit of work is closed."""
         try:
             self.connection.commit()
         except IntegrityError as exc:
             raise StoreConflict(str(exc.orig)) from exc
+        self._committed = True
 
     def rollback(self) -> None:
         self.connection.rollback()

@@ -1,7 +1,7 @@
 """What the domain needs from the outside world, as Protocols that adapters implement."""
 
 from planning.ports.clock import Clock, IdGenerator
-from planning.ports.graph import DependencyGraph, GraphEdge, GraphTask, PlanGraph
+from planning.ports.graph import DependencyGraph, GraphEdge, GraphTask, MissingVertex, PlanGraph
 from planning.ports.repositories import (
     DependencyRepository,
     ExternalEventRepository,
@@ -20,6 +20,7 @@ __all__ = [
     "GraphEdge",
     "GraphTask",
     "IdGenerator",
+    "MissingVertex",
     "Outbox",
     "PlanGraph",
     "PlanRepository",

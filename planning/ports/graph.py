@@ -5,6 +5,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 
+class MissingVertex(LookupError):
+    """An edge was written while one of its task vertices is not in the graph."""
+
+
 @dataclass(frozen=True, slots=True)
 class GraphTask:
     """A ``Task`` vertex: what graph questions need of a task."""
@@ -46,7 +50,10 @@ class DependencyGraph(Protocol):
         """Drop the vertex and its edges; a missing vertex is not an error."""
         ...
 
-    def upsert_dependency(self, edge: GraphEdge) -> None: ...
+    def upsert_dependency(self, edge: GraphEdge) -> None:
+        """Raise MissingVertex when either task's vertex is absent."""
+        ...
+
     def remove_dependency(self, dependency_id: str) -> None: ...
     def plan_graph(self, plan_id: str) -> PlanGraph:
         """Every vertex and edge of one plan, read in one or two round trips."""

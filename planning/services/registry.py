@@ -2,10 +2,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from planning.ports import DependencyGraph
+from planning.ports.scheduling import Scheduler
 from planning.services.base import ServiceDeps
 from planning.services.dependencies import DependencyService
 from planning.services.documents import DocumentService
 from planning.services.external_events import ExternalEventService
+from planning.services.graph_maintenance import GraphMaintenance
+from planning.services.graph_queries import GraphQueries
 from planning.services.plans import PlanService
 from planning.services.tasks import TaskService
 
@@ -19,13 +23,17 @@ class PlanningServices:
     dependencies: DependencyService
     external_events: ExternalEventService
     documents: DocumentService
+    graph: GraphQueries
+    graph_maintenance: GraphMaintenance
 
     @classmethod
-    def build(cls, deps: ServiceDeps) -> PlanningServices:
+    def build(cls, deps: ServiceDeps, graph: DependencyGraph, scheduler: Scheduler) -> PlanningServices:
         return cls(
             plans=PlanService(deps),
             tasks=TaskService(deps),
             dependencies=DependencyService(deps),
             external_events=ExternalEventService(deps),
             documents=DocumentService(deps),
+            graph=GraphQueries(deps.uow, graph, scheduler, deps.clock),
+            graph_maintenance=GraphMaintenance(deps.uow, graph),
         )

@@ -8,10 +8,12 @@ from strawberry.types.unset import UNSET
 
 from planning import model
 from resolvers import external_events as resolve
+from resolvers import graph as graph_resolve
 from resolvers.ids import to_global_id
 from schema.scalars import JSON
 from schema.types.common import Node, UserError
 from schema.types.enums import Severity
+from schema.types.graph import EventImpactType
 
 if TYPE_CHECKING:
     from schema.types.tasks import TaskType
@@ -47,6 +49,10 @@ class ExternalEventType(Node):
         self, root: strawberry.Parent[model.ExternalEvent], info: strawberry.Info
     ) -> list[TaskRef]:
         return await resolve.affected_tasks(info.context, root, {})  # type: ignore[return-value]
+
+    @strawberry.field(description="The schedule with and without the event's delay.")
+    async def impact(self, root: strawberry.Parent[model.ExternalEvent], info: strawberry.Info) -> EventImpactType:
+        return await graph_resolve.impact(info.context, root, {})  # type: ignore[return-value]
 
 
 @strawberry.input

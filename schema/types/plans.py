@@ -7,11 +7,13 @@ import strawberry
 from strawberry.types.unset import UNSET
 
 from planning import model
+from resolvers import graph as graph_resolve
 from resolvers import plans as resolve
 from resolvers.ids import to_global_id
 from schema.arguments import graphql_args
 from schema.types.common import Connection, First, Node, UserError
 from schema.types.enums import TaskStatus
+from schema.types.graph import CriticalPathType
 
 if TYPE_CHECKING:
     from schema.types.dependencies import DependencyType
@@ -73,6 +75,10 @@ class PlanType(Node):
     ) -> Connection[TaskRef]:
         args = graphql_args(first=first, after=after, filter=filter)
         return await resolve.tasks(info.context, root, args)  # type: ignore[return-value]
+
+    @strawberry.field(description="The critical path of the remaining work, scheduled from today.")
+    async def critical_path(self, root: strawberry.Parent[model.Plan], info: strawberry.Info) -> CriticalPathType:
+        return await graph_resolve.critical_path(info.context, root, {})  # type: ignore[return-value]
 
     @strawberry.field(description="Every finish-to-start dependency between the plan's tasks.")
     async def dependencies(self, root: strawberry.Parent[model.Plan], info: strawberry.Info) -> list[DependencyRef]:

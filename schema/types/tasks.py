@@ -7,6 +7,7 @@ import strawberry
 from strawberry.types.unset import UNSET
 
 from planning import model
+from resolvers import graph as graph_resolve
 from resolvers import tasks as resolve
 from resolvers.ids import to_global_id
 from schema.types.common import Node, UserError
@@ -55,6 +56,39 @@ class TaskType(Node):
     @strawberry.field(description="Direct successors: the tasks that wait for this one.")
     async def dependents(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> list[TaskType]:
         return await resolve.dependents(info.context, root, {})  # type: ignore[return-value]
+
+    @strawberry.field(description="Working days the task can slip without moving the finish; null until scheduled.")
+    async def slack_days(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> float | None:
+        return await graph_resolve.slack_days(info.context, root, {})
+
+    @strawberry.field(description="Whether the task is on the critical path.")
+    async def is_critical(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> bool | None:
+        return await graph_resolve.is_critical(info.context, root, {})
+
+    @strawberry.field(
+        description="0 to 100: 100 * tightness * (0.5 + 0.5 * reach), tightness = 1 / (1 + slackDays / 5), "
+        "reach = share of the plan's other tasks downstream of it; 0 when completed."
+    )
+    async def risk_score(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> float | None:
+        return await graph_resolve.risk_score(info.context, root, {})
+
+    @strawberry.field(description="Tasks this one waits for, directly or not, nearest first.")
+    async def upstream(
+        self,
+        root: strawberry.Parent[model.Task],
+        info: strawberry.Info,
+        max_depth: Annotated[int | None, strawberry.argument(description="At most this many hops (1 to 100).")] = None,
+    ) -> list[TaskType]:
+        return await graph_resolve.upstream(info.context, root, {"maxDepth": max_depth})  # type: ignore[return-value]
+
+    @strawberry.field(description="Tasks that wait for this one, directly or not, nearest first.")
+    async def downstream(
+        self,
+        root: strawberry.Parent[model.Task],
+        info: strawberry.Info,
+        max_depth: Annotated[int | None, strawberry.argument(description="At most this many hops (1 to 100).")] = None,
+    ) -> list[TaskType]:
+        return await graph_resolve.downstream(info.context, root, {"maxDepth": max_depth})  # type: ignore[return-value]
 
     @strawberry.field(description="External events that name this task as affected.")
     async def external_events(

@@ -168,8 +168,8 @@ def test_viewers_may_read_but_not_write(gql: GraphQL, plan_id: str) -> None:
             "AWSDateTime",
         ),
         ("{ plans(first: 100000) { totalCount } }", {}, "first must be between 0 and 500"),
-        ("{ plans(after: \"@@@\") { totalCount } }", {}, "not a cursor"),
-        ("{ node(id: \"garbage\") { id } }", {}, "not an id of this API"),
+        ('{ plans(after: "@@@") { totalCount } }', {}, "not a cursor"),
+        ('{ node(id: "garbage") { id } }', {}, "not an id of this API"),
         ("{ " + " ".join(f"a{i}: plans {{ totalCount }}" for i in range(40)) + " }", {}, "aliases"),
         (
             "{ plans { edges { node { tasks { edges { node { dependsOn { dependsOn { dependsOn { dependsOn "

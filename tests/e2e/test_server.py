@@ -45,7 +45,7 @@ def test_production_turns_off_graphiql_introspection_and_suggestions(production_
 
 
 def test_production_ignores_identity_headers(production_client: TestClient) -> None:
-    mutation = "mutation { createPlan(input: {name: \"P\"}) { userErrors { code } plan { name } } }"
+    mutation = 'mutation { createPlan(input: {name: "P"}) { userErrors { code } plan { name } } }'
     as_viewer = production_client.post("/graphql", json={"query": mutation}, headers={"x-planner-groups": "viewer"})
     assert as_viewer.json()["data"]["createPlan"]["plan"] == {"name": "P"}
 

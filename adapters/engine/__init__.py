@@ -1,0 +1,1 @@
+"""The simulation engine behind the planning ports."""

@@ -1,0 +1,1 @@
+"""Consumers of the outbox: the graph projection now; subscriptions and EventBridge later."""

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from planning.ports.graph import DependencyGraph, GraphEdge, GraphTask, PlanGraph
+
+R = TypeVar("R")
+
+
+class ThreadConfinedGraph:
+    """Runs every call of a graph on one dedicated thread.
+
+    A graph connection belongs to one thread (gremlite's SQLite connection insists, and one
+    Neptune connection per process is the plan), while the API calls from a pool of worker
+    threads. Calls are serialised; each returns or raises as the wrapped call did.
+    """
+
+    def __init__(self, graph: DependencyGraph, close: Callable[[], None] | None = None) -> None:
+        self._graph = graph
+        self._close = close
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph")
+        self._closed = False
+
+    def _run(self, call: Callable[[], R]) -> R:
+        return self._thread.submit(call).result()
+
+    def upsert_task(self, task: GraphTask) -> None:
+        self._run(lambda: self._graph.upsert_task(task))
+
+    def remove_task(self, task_id: str) -> None:
+        self._run(lambda: self._graph.remove_task(task_id))
+
+    def upsert_dependency(self, edge: GraphEdge) -> None:
+        self._run(lambda: self._graph.upsert_dependency(edge))
+
+    def remove_dependency(self, dependency_id: str) -> None:
+        self._run(lambda: self._graph.remove_dependency(dependency_id))
+
+    def plan_graph(self, plan_id: str) -> PlanGraph:
+        return self._run(lambda: self._graph.plan_graph(plan_id))
+
+    def plan_ids(self) -> list[str]:
+        return self._run(self._graph.plan_ids)
+
+    def clear(self) -> None:
+        self._run(self._graph.clear)
+
+    def bulk_load(self, tasks: Sequence[GraphTask], edges: Sequence[GraphEdge]) -> None:
+        self._run(lambda: self._graph.bulk_load(tasks, edges))
+
+    def close(self) -> None:
+        """Close the connection on its own thread; closing twice is harmless."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._close is not None:
+            self._run(self._close)
+        self._thread.shutdown(wait=True)

@@ -1,0 +1,89 @@
+"""Graph questions: critical path, slack, reach, risk and the impact of an external event."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from planning.model import ExternalEvent, Plan, Task
+from planning.services.graph_queries import GraphQueries
+from resolvers.context import RequestContext
+from resolvers.errors import BadRequest, Unavailable
+from resolvers.graph_views import CriticalPath, EventImpactView, PlanScheduleView
+
+MAX_DEPTH = 100
+
+
+async def _view(ctx: RequestContext, plan_id: str) -> PlanScheduleView | None:
+    return await ctx.loaders.schedule_by_plan.load(plan_id)
+
+
+async def _tasks(ctx: RequestContext, ids: list[str]) -> list[Task]:
+    return [t for t in await ctx.loaders.task_by_id.load_many(ids) if t is not None]
+
+
+async def critical_path(ctx: RequestContext, parent: Plan, _args: dict[str, Any]) -> CriticalPath:
+    view = await _view(ctx, parent.id)
+    if view is None or view.schedule is None:
+        return CriticalPath(tasks=[], duration_days=0.0, start_date=None, finish_date=None)
+    schedule = view.schedule
+    return CriticalPath(
+        tasks=await _tasks(ctx, list(schedule.critical_path)),
+        duration_days=schedule.duration_days,
+        start_date=schedule.start_date,
+        finish_date=schedule.finish_date,
+    )
+
+
+async def slack_days(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> float | None:
+    view = await _view(ctx, parent.plan_id)
+    timing = view.schedule.timings.get(parent.id) if view and view.schedule else None
+    return None if timing is None else timing.slack_days
+
+
+async def is_critical(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> bool | None:
+    view = await _view(ctx, parent.plan_id)
+    timing = view.schedule.timings.get(parent.id) if view and view.schedule else None
+    return None if timing is None else timing.critical
+
+
+async def risk_score(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> float | None:
+    view = await _view(ctx, parent.plan_id)
+    return None if view is None else view.risk_scores.get(parent.id)
+
+
+def _max_depth(args: dict[str, Any]) -> int | None:
+    depth = args.get("maxDepth")
+    if depth is None:
+        return None
+    if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= MAX_DEPTH:
+        raise BadRequest(f"maxDepth must be between 1 and {MAX_DEPTH}, got {depth!r}")
+    return depth
+
+
+async def upstream(ctx: RequestContext, parent: Task, args: dict[str, Any]) -> list[Task]:
+    """Every task this one waits for, directly or not, nearest first; maxDepth limits the hops."""
+    depth = _max_depth(args)
+    view = await _view(ctx, parent.plan_id)
+    return [] if view is None else await _tasks(ctx, GraphQueries.upstream(view.graph, parent.id, depth))
+
+
+async def downstream(ctx: RequestContext, parent: Task, args: dict[str, Any]) -> list[Task]:
+    """Every task that waits for this one, directly or not, nearest first; maxDepth limits the hops."""
+    depth = _max_depth(args)
+    view = await _view(ctx, parent.plan_id)
+    return [] if view is None else await _tasks(ctx, GraphQueries.downstream(view.graph, parent.id, depth))
+
+
+async def impact(ctx: RequestContext, parent: ExternalEvent, _args: dict[str, Any]) -> EventImpactView:
+    try:
+        found = await asyncio.to_thread(ctx.services.graph.event_impact, parent)
+    except (ConnectionError, OSError, TimeoutError) as exc:
+        raise Unavailable("the dependency graph cannot be read right now; try again shortly") from exc
+    return EventImpactView(
+        affected_task_count=found.affected_task_count,
+        critical_path_delay_days=found.critical_path_delay_days,
+        finish_date_before=found.finish_date_before,
+        finish_date_after=found.finish_date_after,
+        downstream_tasks=await _tasks(ctx, list(found.downstream_task_ids)),
+    )
