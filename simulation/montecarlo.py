@@ -26,14 +26,18 @@ tolerance, so the result does not depend on units or magnitudes).
 Sensitivity (Spearman's rho)
 ----------------------------
 Spearman's rho is Pearson's correlation of the two variables' rank
-transforms.  A task's duration is ``Q(u)`` with ``Q`` non-decreasing, so its
-rank transform is ``u`` itself (the population CDF value): we correlate
-``u`` -- quantised to ``_SENS_BITS`` bits, exactly an integer -- with the
-mid-ranks of the project finish over all iterations (times two, also an
-integer).  That needs global ranks, hence a second, cheap pass in the merge
-that regenerates the uniforms (no scheduling).  All sums are exact integers,
-so the value cannot depend on summation order.  Tasks with a fixed duration
-get 0.  The delay added by risks is not part of a task's sampled duration.
+transforms.  A task's duration is ``Q(q)`` for its quantile cell ``q`` (the
+top ``_SENS_BITS`` bits of its uniform word) with ``Q`` non-decreasing, so
+we correlate ``q`` -- an integer, the population CDF value up to an affine
+map -- with the mid-ranks of the project finish over all iterations (times
+two, also an integer).  That needs global ranks, so it happens in the merge:
+:func:`simulate` keeps the cells drawn while scheduling when they fit in
+``CELL_CACHE_BYTES``; otherwise (and always for :func:`merge_shards` of
+remote shards) a second pass regenerates them from the streams (no
+scheduling).  All sums are exact integers, so the value cannot depend on
+summation order or on where the cells came from.  Tasks with a fixed
+duration get 0.  The delay added by risks is not part of a task's sampled
+duration.
 """
 
 from __future__ import annotations
@@ -48,13 +52,14 @@ import numpy as np
 import numpy.typing as npt
 
 from simulation.cpm import CRITICAL_RTOL
-from simulation.distributions import Distribution, DurationModel
+from simulation.distributions import CELL_SHIFT, TABLE_BITS, Distribution, DurationModel
 from simulation.network import Network
 from simulation.passes import backward_pass, forward_pass
 from simulation.streams import RISK_STREAM, TASK_STREAM, WordStream, stream_keys, to_uniform
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+CellArray = npt.NDArray[np.uint16]
 Progress = Callable[[int, int], None]
 
 #: Memory budget for one block's task x iteration matrices.
@@ -66,9 +71,14 @@ MAX_ITERATIONS = (1 << 24) - 1
 #: Bits of each uniform kept for the rank correlation.  With ranks below
 #: 2**25 and at most 2**16 iterations per pass-2 block, every partial sum of
 #: ``q * rank`` stays below 2**53, so float64 BLAS products are exact.
-_SENS_BITS = 12
+_SENS_BITS = TABLE_BITS
 _PASS2_MAX_BLOCK = 1 << 16
 _PASS2_BUDGET_BYTES = 48 * 1024 * 1024
+#: :func:`simulate` keeps the run's quantile cells (2 bytes per variable task
+#: and iteration) for the sensitivity pass when they fit in this many bytes.
+CELL_CACHE_BYTES = 96 * 1024 * 1024
+#: Cells generated ahead per stream call when they are not kept.
+_CELL_CHUNK_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -223,23 +233,58 @@ def _check_run(iterations: int, seed: int) -> None:
 
 
 class _BlockSampler:
-    """Draws the duration matrix of consecutive blocks of one shard."""
+    """Draws the duration matrix of consecutive blocks of one shard.
 
-    def __init__(self, model: SimulationModel, seed: int, start: int) -> None:
+    Only tasks with a variable duration own a stream; their 32-bit words are
+    reduced to quantile cells (see :mod:`simulation.distributions`).  Cells
+    are generated ahead, one stream call per task for many blocks, into
+    ``keep`` (the whole shard, kept for the sensitivity pass) or else into a
+    chunk of about ``_CELL_CHUNK_BYTES``: a Python call per task and block
+    would cost more than the sampling itself.
+    """
+
+    def __init__(self, model: SimulationModel, seed: int, start: int, keep: CellArray | None = None) -> None:
         self.model = model
         n = model.durations.size
-        variable = model.durations.variable
+        self.rows = np.flatnonzero(model.durations.variable)
         keys = stream_keys(seed, n, TASK_STREAM)
-        self.tasks = [WordStream(keys[j], start) if variable[j] else None for j in range(n)]
+        self.tasks = [WordStream(keys[j], start) for j in self.rows.tolist()]
         rkeys = stream_keys(seed, len(model.risks), RISK_STREAM)
         self.risks = [WordStream(rkeys[r], start) for r in range(len(model.risks))]
+        self._width = max(1, _CELL_CHUNK_BYTES // (2 * max(len(self.tasks), 1)))
+        self._pos = 0
+        if keep is None:
+            self._cells: CellArray = np.empty((len(self.tasks), 0), dtype=np.uint16)
+        else:
+            self._cells = keep
+            self._fill(keep)
+
+    def _fill(self, dest: CellArray) -> None:
+        words = np.empty(dest.shape[1], dtype=np.uint32)
+        for row, stream in enumerate(self.tasks):
+            stream.take(dest.shape[1], words)
+            np.right_shift(words, np.uint32(CELL_SHIFT), out=dest[row], casting="unsafe")
+
+    def _next_cells(self, count: int) -> CellArray:
+        """Cells of the variable tasks for the next ``count`` iterations."""
+        rest = self._cells.shape[1] - self._pos
+        if rest < count:
+            chunk = np.empty((len(self.tasks), rest + max(count - rest, self._width)), dtype=np.uint16)
+            chunk[:, :rest] = self._cells[:, self._pos :]
+            self._fill(chunk[:, rest:])
+            self._cells, self._pos = chunk, 0
+        cells = self._cells[:, self._pos : self._pos + count]
+        self._pos += count
+        return cells
 
     def next(self, count: int) -> FloatArray:
-        bits = np.zeros((len(self.tasks), count), dtype=np.uint32)
-        for j, stream in enumerate(self.tasks):
-            if stream is not None:
-                stream.take(count, bits[j])
-        d = self.model.durations.sample_block(bits)
+        n = self.model.durations.size
+        cells = self._next_cells(count)
+        if len(self.tasks) != n:
+            full = np.zeros((n, count), dtype=np.uint16)  # fixed rows: any cell
+            full[self.rows] = cells
+            cells = full
+        d = self.model.durations.sample_block(cells)
         word = np.empty(count, dtype=np.uint32)
         for risk, stream in zip(self.model.risks, self.risks, strict=True):
             stream.take(count, word)
@@ -261,6 +306,27 @@ def run_shard(
     progress: Progress | None = None,
 ) -> ShardResult:
     """Simulate one shard of a run of ``iterations`` iterations."""
+    return _run_shard(
+        model, iterations, seed, shard_index, shard_count, block_size=block_size, progress=progress, keep=None
+    )
+
+
+def _run_shard(
+    model: SimulationModel,
+    iterations: int,
+    seed: int,
+    shard_index: int,
+    shard_count: int,
+    *,
+    block_size: int | None,
+    progress: Progress | None,
+    keep: CellArray | None,
+) -> ShardResult:
+    """:func:`run_shard`, optionally keeping the variable tasks' cells.
+
+    ``keep`` (variable tasks x shard iterations) receives the quantile cells
+    drawn for the shard, for :func:`spearman_sensitivity` to reuse.
+    """
     _check_run(iterations, seed)
     start, stop = shard_bounds(iterations, shard_index, shard_count)
     net = model.network
@@ -268,7 +334,7 @@ def run_shard(
     block = block_size or default_block_size(n)
     if block < 1:
         raise ValueError("block_size must be positive")
-    sampler = _BlockSampler(model, seed, start)
+    sampler = _BlockSampler(model, seed, start, keep)
     finish = np.zeros(stop - start, dtype=np.float64)
     counts = np.zeros(n, dtype=np.int64)
     for b0 in range(start, stop, block):
@@ -303,6 +369,11 @@ def run_shard(
 
 def merge_shards(shards: Sequence[ShardResult]) -> SimulationResult:
     """Combine all shards of one run into the single-process result (exactly)."""
+    return _merge_shards(shards, None)
+
+
+def _merge_shards(shards: Sequence[ShardResult], cells: CellArray | None) -> SimulationResult:
+    """:func:`merge_shards`; ``cells`` are the run's kept cells, if any."""
     if not shards:
         raise ValueError("no shards to merge")
     ordered = sorted(shards, key=lambda s: s.shard_index)
@@ -329,7 +400,7 @@ def merge_shards(shards: Sequence[ShardResult]) -> SimulationResult:
     finish = np.array([t for s in ordered for t in s.finish_times], dtype=np.float64)
     counts = np.sum([np.asarray(s.critical_counts, dtype=np.int64) for s in ordered], axis=0)
     counts = np.asarray(counts, dtype=np.int64).reshape(len(head.critical_counts))
-    sensitivity = spearman_sensitivity(finish, head.seed, len(head.critical_counts), head.variable_tasks)
+    sensitivity = spearman_sensitivity(finish, head.seed, len(head.critical_counts), head.variable_tasks, cells)
     return SimulationResult(head.iterations, head.seed, finish, counts, sensitivity)
 
 
@@ -340,8 +411,34 @@ def doubled_midranks(values: FloatArray) -> IntArray:
     return np.asarray(2 * below[inverse] + counts[inverse] + 1, dtype=np.int64)
 
 
-def spearman_sensitivity(finish: FloatArray, seed: int, task_count: int, variable_tasks: Sequence[int]) -> FloatArray:
-    """Per-task rank correlation of sampled duration with project finish (exact)."""
+def _cell_sums(cells: CellArray, ranks: FloatArray) -> tuple[IntArray, IntArray, IntArray]:
+    """Per-row ``sum q``, ``sum q*q`` and ``sum q*r`` of at most ``_PASS2_MAX_BLOCK`` columns.
+
+    The products run in float64 BLAS, but every partial sum is an integer
+    below 2**53 (see ``_SENS_BITS``), so they are exact in any order.
+    """
+    q = cells.astype(np.float64)
+    weights = np.empty((ranks.size, 2), dtype=np.float64)
+    weights[:, 0] = 1.0
+    weights[:, 1] = ranks
+    s_q_qr = q @ weights
+    s_qq = np.einsum("ij,ij->i", q, q)
+    return s_q_qr[:, 0].astype(np.int64), s_qq.astype(np.int64), s_q_qr[:, 1].astype(np.int64)
+
+
+def spearman_sensitivity(
+    finish: FloatArray,
+    seed: int,
+    task_count: int,
+    variable_tasks: Sequence[int],
+    cells: CellArray | None = None,
+) -> FloatArray:
+    """Per-task rank correlation of sampled duration with project finish (exact).
+
+    ``cells`` (variable tasks x iterations), when the run kept them, are the
+    quantile cells the streams would give; otherwise they are regenerated
+    block by block.  Either way the integer sums, hence the result, are equal.
+    """
     n_iter = finish.size
     rho = np.zeros(task_count, dtype=np.float64)
     if n_iter < 2 or not variable_tasks:
@@ -355,34 +452,38 @@ def spearman_sensitivity(finish: FloatArray, seed: int, task_count: int, variabl
     var_r = n_iter * sum_rr - sum_r * sum_r
     if var_r == 0:
         return rho
-    keys = stream_keys(seed, task_count, TASK_STREAM)
     tasks = list(variable_tasks)
-    shift = np.uint32(32 - _SENS_BITS)
-    sum_q = [0] * len(tasks)
-    sum_qq = [0] * len(tasks)
-    sum_qr = [0] * len(tasks)
-    streams = [WordStream(keys[j], 0) for j in tasks]
-    block = max(256, min(_PASS2_MAX_BLOCK, _PASS2_BUDGET_BYTES // (20 * len(tasks))))
-    words = np.empty((len(tasks), block), dtype=np.uint32)
+    sum_q = np.zeros(len(tasks), dtype=np.int64)
+    sum_qq = np.zeros(len(tasks), dtype=np.int64)
+    sum_qr = np.zeros(len(tasks), dtype=np.int64)
+    r_float = ranks.astype(np.float64)
+    if cells is not None:
+        block = _PASS2_MAX_BLOCK
+        streams = []
+    else:
+        keys = stream_keys(seed, task_count, TASK_STREAM)
+        streams = [WordStream(keys[j], 0) for j in tasks]
+        block = max(256, min(_PASS2_MAX_BLOCK, _PASS2_BUDGET_BYTES // (20 * len(tasks))))
+        words = np.empty((len(tasks), block), dtype=np.uint32)
+        regenerated = np.empty((len(tasks), block), dtype=np.uint16)
     for b0 in range(0, n_iter, block):
         b1 = min(b0 + block, n_iter)
-        r_block = ranks[b0:b1].astype(np.float64)
-        for row, stream in enumerate(streams):
-            stream.take(b1 - b0, words[row])
-        q = (words[:, : b1 - b0] >> shift).astype(np.float64)
-        s_q = q.sum(axis=1)
-        s_qr = q @ r_block
-        q *= q
-        s_qq = q.sum(axis=1)
-        for row in range(len(tasks)):
-            sum_q[row] += int(s_q[row])
-            sum_qq[row] += int(s_qq[row])
-            sum_qr[row] += int(s_qr[row])
-    for row, j in enumerate(tasks):
-        var_q = n_iter * sum_qq[row] - sum_q[row] * sum_q[row]
-        cov = n_iter * sum_qr[row] - sum_q[row] * sum_r
+        if cells is not None:
+            q = cells[:, b0:b1]
+        else:
+            for row, stream in enumerate(streams):
+                stream.take(b1 - b0, words[row])
+            q = regenerated[:, : b1 - b0]
+            np.right_shift(words[:, : b1 - b0], np.uint32(CELL_SHIFT), out=q, casting="unsafe")
+        s_q, s_qq, s_qr = _cell_sums(q, r_float[b0:b1])
+        sum_q += s_q
+        sum_qq += s_qq
+        sum_qr += s_qr
+    for row, (sq, sqq, sqr) in enumerate(zip(sum_q.tolist(), sum_qq.tolist(), sum_qr.tolist(), strict=True)):
+        var_q = n_iter * sqq - sq * sq
+        cov = n_iter * sqr - sq * sum_r
         if var_q > 0:
-            rho[j] = cov / math.sqrt(float(var_q) * float(var_r))
+            rho[tasks[row]] = cov / math.sqrt(float(var_q) * float(var_r))
     return rho
 
 
@@ -395,8 +496,17 @@ def simulate(
     block_size: int | None = None,
     progress: Progress | None = None,
 ) -> SimulationResult:
-    """Run all shards in this process and merge them."""
+    """Run all shards in this process and merge them.
+
+    When the quantile cells of the whole run fit in ``CELL_CACHE_BYTES`` they
+    are kept while scheduling, so the sensitivity pass needs no second draw
+    of the random streams (the numbers are the same either way).
+    """
     _check_run(iterations, seed)
+    n_var = int(np.count_nonzero(model.durations.variable))
+    keep: CellArray | None = None
+    if 0 < n_var * iterations * 2 <= CELL_CACHE_BYTES:
+        keep = np.empty((n_var, iterations), dtype=np.uint16)
     results = []
     done = 0
     for k in range(shards):
@@ -406,6 +516,9 @@ def simulate(
             if progress is not None:
                 progress(base + d, iterations)
 
-        results.append(run_shard(model, iterations, seed, k, shards, block_size=block_size, progress=report))
+        part = None if keep is None else keep[:, start:stop]
+        results.append(
+            _run_shard(model, iterations, seed, k, shards, block_size=block_size, progress=report, keep=part)
+        )
         done += stop - start
-    return merge_shards(results)
+    return _merge_shards(results, keep)

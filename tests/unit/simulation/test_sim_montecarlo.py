@@ -287,3 +287,32 @@ def test_other_distributions_have_their_means(dist: str) -> None:
     res = simulate(SimulationModel.build(net, a, m, b, distribution=dist), n, seed=1)
     mean = np.sum((a + m + b) / 3) if dist == "triangular" else np.sum((a + b) / 2)
     assert res.mean_finish == pytest.approx(mean, abs=5 * 2.0 / np.sqrt(n))
+
+
+def test_cell_chunks_and_cache_do_not_change_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    import simulation.montecarlo as mc
+
+    model = mixed_model()
+    ref = simulate(model, 1500, seed=13)
+    # no kept cells (regenerating sensitivity pass) and tiny look-ahead chunks,
+    # so chunks end inside blocks and cells are carried over
+    monkeypatch.setattr(mc, "CELL_CACHE_BYTES", 0)
+    monkeypatch.setattr(mc, "_CELL_CHUNK_BYTES", 2 * 5 * 7)
+    for block in (1, 5, 7, 64, 2000):
+        assert simulate(model, 1500, seed=13, block_size=block, shards=2) == ref
+
+
+def test_quantile_table_rows_have_the_distribution_means() -> None:
+    a, m, b = np.array([1.0, 2.0, 0.0, 3.0]), np.array([1.0, 2.5, 4.0, 3.0]), np.array([6.0, 9.0, 5.0, 3.0])
+    expected = {
+        "pert": (a + 4 * m + b) / 6,
+        "triangular": (a + m + b) / 3,
+        "uniform": (a + b) / 2,
+    }
+    for dist, means in expected.items():
+        dm = SimulationModel.build(chain_network(4), a, m, b, distribution=dist).durations
+        cells = np.arange(4096, dtype=np.uint16)
+        rows = dm.sample_block(np.broadcast_to(cells, (4, 4096)))
+        assert np.all(np.diff(rows, axis=1) >= 0)  # monotone in the cell
+        assert np.all(rows[3] == 3.0)  # fixed task exact
+        assert np.allclose(rows.mean(axis=1), means, atol=2e-4 * (b - a + 1))
