@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from adapters.config import Settings
+from adapters.engine.queue import ThreadSimulationQueue
 from adapters.engine.scheduler import EngineScheduler
+from adapters.engine.simulator import EngineSimulator
 from adapters.events.graph_projection import ProjectionRunner
 from adapters.graph import open_graph
 from adapters.graph.confined import ThreadConfinedGraph
@@ -29,12 +31,14 @@ class Application:
     services: PlanningServices
     projector: GraphProjector
     projection: ProjectionRunner
+    simulation_queue: ThreadSimulationQueue
     identity: HeaderIdentity
 
     def context(self, principal: Principal) -> RequestContext:
         return RequestContext(services=self.services, principal=principal)
 
     def close(self) -> None:
+        self.simulation_queue.shutdown(wait=True)
         self.projection.stop()
         self.graph.close()
         self.engine.dispose()
@@ -53,12 +57,18 @@ def bootstrap(settings: Settings, *, migrate: bool = True) -> Application:
     identity = HeaderIdentity(
         Principal(settings.dev_user, frozenset(settings.dev_groups)), trust_headers=settings.identity_headers
     )
+    queue = ThreadSimulationQueue()
+    services = PlanningServices.build(
+        deps, graph=graph, scheduler=EngineScheduler(), simulator=EngineSimulator(), simulation_queue=queue
+    )
+    queue.bind(services.simulations.execute)
     return Application(
         settings=settings,
         engine=engine,
         graph=graph,
-        services=PlanningServices.build(deps, graph, EngineScheduler()),
+        services=services,
         projector=projector,
         projection=projection,
+        simulation_queue=queue,
         identity=identity,
     )

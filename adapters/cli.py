@@ -36,6 +36,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader (such as `head`) went away; say nothing more.
+        sys.stderr.close()
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,6 +82,10 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=_graph_check)
     project = graph.add_parser("project", help="apply outbox events the graph has not seen yet")
     project.set_defaults(handler=_graph_project)
+
+    from adapters import simulate_command
+
+    simulate_command.add_parser(sub, _simulate)
 
     plans = sub.add_parser("plans", help="list the stored plans")
     plans.set_defaults(handler=_plans)
@@ -266,6 +274,44 @@ def _graph_project(_args: argparse.Namespace) -> int:
     finally:
         app.close()
     print(f"applied {progress.applied} events; graph at outbox position {progress.position}")
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from adapters import simulate_command as sim
+
+    def load_plan(cmd: Any) -> Any:
+        from dataclasses import replace
+
+        app = _application()
+        try:
+            plan_id = _plan_id(cmd.plan_id)
+            request, titles = app.services.simulations.plan_request(replace(cmd, plan_id=plan_id))
+            plan = app.services.plans.get_many([plan_id])[0]
+        finally:
+            app.close()
+        return request, titles, plan.name if plan else cmd.plan_id
+
+    if args.iterations < 1:
+        raise CliError("--iterations must be 1 or more")
+    if args.shards < 1 or args.shards > args.iterations:
+        raise CliError("--shards must be between 1 and the number of iterations")
+    try:
+        request, titles, name = sim.request_for(args, load_plan)
+    except sim.SimulateError as exc:
+        raise CliError(str(exc)) from None
+    result = sim.run(request, show_progress=sys.stderr.isatty() and not args.json)
+    if args.plot:
+        sim.plot(result, request, name, args.plot)
+    if args.json:
+        out = {"plan": name, "asOf": request.as_of.isoformat(), **result}
+        out["eventDate"] = request.event_date.isoformat() if request.event_date else None
+        out["taskTitles"] = titles
+        print(json.dumps(out, indent=2))
+    else:
+        print(sim.summary(result, request, titles, name))
+        if args.plot:
+            print(f"plot written to {args.plot}")
     return 0
 
 

@@ -7,7 +7,7 @@ import binascii
 
 from planning.errors import invalid
 
-NODE_TYPES = frozenset({"Plan", "Task", "Dependency", "ExternalEvent"})
+NODE_TYPES = frozenset({"Plan", "Task", "Dependency", "ExternalEvent", "Simulation"})
 
 
 def to_global_id(type_name: str, raw_id: str) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 
 from planning.model import Dependency, ExternalEvent, Plan, Task
+from planning.model.simulation import Simulation
 from planning.services.registry import PlanningServices
 from resolvers.errors import Unavailable
 from resolvers.graph_views import PlanScheduleView
@@ -110,6 +111,22 @@ class ScheduleByPlanLoader(DataLoader[str, PlanScheduleView | None]):
         super().__init__(load_fn=load)
 
 
+class SimulationByIdLoader(DataLoader[str, Simulation | None]):
+    def __init__(self, services: PlanningServices) -> None:
+        async def load(ids: list[str]) -> Sequence[Simulation | None]:
+            return await asyncio.to_thread(services.simulations.get_many, ids)
+
+        super().__init__(load_fn=load)
+
+
+class LatestSimulationByPlanLoader(DataLoader[str, Simulation | None]):
+    def __init__(self, services: PlanningServices) -> None:
+        async def load(ids: list[str]) -> Sequence[Simulation | None]:
+            return await asyncio.to_thread(services.simulations.latest, ids)
+
+        super().__init__(load_fn=load)
+
+
 class Loaders:
     def __init__(self, services: PlanningServices) -> None:
         self.plan_by_id = PlanByIdLoader(services)
@@ -120,6 +137,8 @@ class Loaders:
         self.external_event_by_id = ExternalEventByIdLoader(services)
         self.external_events_by_task = ExternalEventsByTaskLoader(services)
         self.schedule_by_plan = ScheduleByPlanLoader(services)
+        self.simulation_by_id = SimulationByIdLoader(services)
+        self.latest_simulation_by_plan = LatestSimulationByPlanLoader(services)
 
     def prime_tasks(self, tasks: Sequence[Task]) -> None:
         """Tasks a page has just read need no second read when their neighbours are resolved."""

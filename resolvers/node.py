@@ -22,6 +22,8 @@ async def node(ctx: RequestContext, _parent: None, args: dict[str, Any]) -> obje
         return await loaders.task_by_id.load(raw)
     if type_name == "ExternalEvent":
         return await loaders.external_event_by_id.load(raw)
+    if type_name == "Simulation":
+        return await loaders.simulation_by_id.load(raw)
     if type_name == "Dependency":
         return await asyncio.to_thread(ctx.services.dependencies.get, raw)
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from planning.model import Dependency, ExternalEvent, Plan, Task
+from planning.model.simulation import Simulation
 from resolvers.errors import UserError
 
 
@@ -41,4 +42,10 @@ class RemoveDependencyPayload:
 @dataclass(frozen=True, slots=True)
 class ExternalEventPayload:
     external_event: ExternalEvent | None = None
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationPayload:
+    simulation: Simulation | None = None
     user_errors: list[UserError] = field(default_factory=list)

@@ -15,7 +15,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from planning.errors import DomainError
-from resolvers import dependencies, external_events, node, plans, tasks
+from resolvers import dependencies, external_events, node, plans, simulations, tasks
 from resolvers.errors import BadRequest, Unavailable
 from schema.arguments import graphql_args
 from schema.scalars import SCALARS
@@ -29,6 +29,7 @@ from schema.types.dependencies import (
 )
 from schema.types.external_events import ExternalEventType, IngestExternalEventInput, IngestExternalEventPayload
 from schema.types.plans import CreatePlanInput, CreatePlanPayload, PlanType
+from schema.types.simulations import RunSimulationInput, RunSimulationPayload, SimulationType
 from schema.types.tasks import (
     CreateTaskInput,
     CreateTaskPayload,
@@ -97,6 +98,16 @@ class Mutation:
     ) -> IngestExternalEventPayload:
         return await external_events.ingest_external_event(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
 
+    @strawberry.mutation(
+        description="Queue a Monte Carlo run; it answers at once, and a worker runs it (see progress and status)."
+    )
+    async def run_simulation(
+        self,
+        info: strawberry.Info,
+        input: RunSimulationInput,  # noqa: A002
+    ) -> RunSimulationPayload:
+        return await simulations.run_simulation(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
+
 
 @dataclass(frozen=True, slots=True)
 class SchemaLimits:
@@ -141,7 +152,7 @@ def build_schema(*, production: bool = False, limits: SchemaLimits = SchemaLimit
     return PlannerSchema(
         query=Query,
         mutation=Mutation,
-        types=[PlanType, TaskType, DependencyType, ExternalEventType],
+        types=[PlanType, TaskType, DependencyType, ExternalEventType, SimulationType],
         extensions=extensions,  # type: ignore[arg-type]
         config=StrawberryConfig(scalar_map=SCALARS, disable_field_suggestions=production),
     )

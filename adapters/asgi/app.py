@@ -82,6 +82,10 @@ def create_asgi_app(app: Application) -> ASGIApp:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        recovered = app.services.simulations.recover()
+        if recovered:
+            log.info("simulations recovered after a restart", count=recovered)
+        app.projection.start()
         yield
         app.close()
 

@@ -147,6 +147,7 @@ simulations = Table(
     Column("iterations", Integer, nullable=False),
     Column("seed", Integer, nullable=False),
     Column("shards", Integer, nullable=False, server_default="1"),
+    Column("distribution", String(20), nullable=False, server_default="PERT"),
     Column("event_date", Date),
     Column("as_of", Date, nullable=False),
     Column("progress", Float, nullable=False, server_default="0"),

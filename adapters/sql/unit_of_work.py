@@ -12,6 +12,7 @@ from adapters.sql.repositories import (
     SqlExternalEventRepository,
     SqlOutbox,
     SqlPlanRepository,
+    SqlSimulationRepository,
     SqlTaskRepository,
 )
 from planning.errors import StoreConflict
@@ -24,6 +25,7 @@ class SqlUnitOfWork:
     tasks: SqlTaskRepository
     dependencies: SqlDependencyRepository
     external_events: SqlExternalEventRepository
+    simulations: SqlSimulationRepository
     outbox: SqlOutbox
 
     def __init__(self, engine: Engine, on_commit: Callable[[], None] | None = None) -> None:
@@ -40,6 +42,7 @@ class SqlUnitOfWork:
         self.tasks = SqlTaskRepository(conn)
         self.dependencies = SqlDependencyRepository(conn)
         self.external_events = SqlExternalEventRepository(conn)
+        self.simulations = SqlSimulationRepository(conn)
         self.outbox = SqlOutbox(conn)
         return self
 

@@ -51,3 +51,32 @@ def reachable(neighbours: Mapping[str, list[str]], start: str, max_depth: int | 
                 order.append((nxt, d + 1))
                 queue.append(nxt)
     return order
+
+
+def find_cycle(edges: Iterable[tuple[str, str]]) -> list[str] | None:
+    """One cycle of the edges, as the nodes in order, or None when they form a DAG (Kahn)."""
+    edge_list = list(edges)
+    succ = adjacency(edge_list)
+    indegree: dict[str, int] = defaultdict(int)
+    nodes = {n for edge in edge_list for n in edge}
+    for _, target in edge_list:
+        indegree[target] += 1
+    ready = deque(n for n in nodes if indegree[n] == 0)
+    while ready:
+        node = ready.popleft()
+        nodes.discard(node)
+        for nxt in succ.get(node, ()):
+            indegree[nxt] -= 1
+            if indegree[nxt] == 0:
+                ready.append(nxt)
+    if not nodes:
+        return None
+    # Every node left has a predecessor left, so walking forward inside them must repeat.
+    walk: list[str] = []
+    seen: dict[str, int] = {}
+    node = min(nodes)
+    while node not in seen:
+        seen[node] = len(walk)
+        walk.append(node)
+        node = min(n for n in succ[node] if n in nodes)
+    return walk[seen[node] :]

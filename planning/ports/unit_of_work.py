@@ -9,6 +9,7 @@ from planning.ports.repositories import (
     ExternalEventRepository,
     Outbox,
     PlanRepository,
+    SimulationRepository,
     TaskRepository,
 )
 
@@ -20,6 +21,7 @@ class UnitOfWork(Protocol):
     tasks: TaskRepository
     dependencies: DependencyRepository
     external_events: ExternalEventRepository
+    simulations: SimulationRepository
     outbox: Outbox
 
     def __enter__(self) -> Self: ...

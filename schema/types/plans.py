@@ -9,6 +9,7 @@ from strawberry.types.unset import UNSET
 from planning import model
 from resolvers import graph as graph_resolve
 from resolvers import plans as resolve
+from resolvers import simulations as simulation_resolve
 from resolvers.ids import to_global_id
 from schema.arguments import graphql_args
 from schema.types.common import Connection, First, Node, UserError
@@ -18,11 +19,13 @@ from schema.types.graph import CriticalPathType
 if TYPE_CHECKING:
     from schema.types.dependencies import DependencyType
     from schema.types.external_events import ExternalEventType
+    from schema.types.simulations import SimulationType
     from schema.types.tasks import TaskType
 
 TaskRef = Annotated["TaskType", strawberry.lazy("schema.types.tasks")]
 DependencyRef = Annotated["DependencyType", strawberry.lazy("schema.types.dependencies")]
 ExternalEventRef = Annotated["ExternalEventType", strawberry.lazy("schema.types.external_events")]
+SimulationRef = Annotated["SimulationType", strawberry.lazy("schema.types.simulations")]
 
 
 @strawberry.input(description="Which tasks to list; all conditions must hold.")
@@ -79,6 +82,23 @@ class PlanType(Node):
     @strawberry.field(description="The critical path of the remaining work, scheduled from today.")
     async def critical_path(self, root: strawberry.Parent[model.Plan], info: strawberry.Info) -> CriticalPathType:
         return await graph_resolve.critical_path(info.context, root, {})  # type: ignore[return-value]
+
+    @strawberry.field(description="The newest simulation run of the plan, whatever its status.")
+    async def latest_simulation(
+        self, root: strawberry.Parent[model.Plan], info: strawberry.Info
+    ) -> SimulationRef | None:
+        return await simulation_resolve.latest_simulation(info.context, root, {})  # type: ignore[return-value]
+
+    @strawberry.field(description="The plan's simulation runs, newest first.")
+    async def simulations(
+        self,
+        root: strawberry.Parent[model.Plan],
+        info: strawberry.Info,
+        first: First = simulation_resolve.DEFAULT_SIMULATIONS,
+        after: str | None = None,
+    ) -> Connection[SimulationRef]:
+        args = graphql_args(first=first, after=after)
+        return await simulation_resolve.simulations(info.context, root, args)  # type: ignore[return-value]
 
     @strawberry.field(description="Every finish-to-start dependency between the plan's tasks.")
     async def dependencies(self, root: strawberry.Parent[model.Plan], info: strawberry.Info) -> list[DependencyRef]:

@@ -2,6 +2,7 @@ from adapters.sql.repositories.dependencies import SqlDependencyRepository
 from adapters.sql.repositories.external_events import SqlExternalEventRepository
 from adapters.sql.repositories.outbox import SqlOutbox
 from adapters.sql.repositories.plans import SqlPlanRepository
+from adapters.sql.repositories.simulations import SqlSimulationRepository
 from adapters.sql.repositories.tasks import SqlTaskRepository
 
 __all__ = [
@@ -9,5 +10,6 @@ __all__ = [
     "SqlExternalEventRepository",
     "SqlOutbox",
     "SqlPlanRepository",
+    "SqlSimulationRepository",
     "SqlTaskRepository",
 ]
