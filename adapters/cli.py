@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,20 @@ def _application() -> Any:
         return bootstrap(Settings.from_env())
     except Exception as exc:
         raise CliError(f"cannot open the store: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _opened(failure: str) -> Iterator[Any]:
+    """The application for one command, closed after it; unexpected faults become ``failure: …``."""
+    app = _application()
+    try:
+        yield app
+    except (CliError, DomainError):
+        raise
+    except Exception as exc:
+        raise CliError(f"{failure}: {exc}") from exc
+    finally:
+        app.close()
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -200,11 +215,8 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    app = _application()
-    try:
+    with _opened("export failed") as app:
         doc = app.services.documents.export_document(_plan_id(args.plan_id))
-    finally:
-        app.close()
     text = json.dumps(doc, indent=2) + "\n"
     if args.output:
         args.output.write_text(text, encoding="utf-8")
@@ -216,37 +228,24 @@ def _export(args: argparse.Namespace) -> int:
 def _plans(_args: argparse.Namespace) -> int:
     from resolvers.ids import to_global_id
 
-    app = _application()
-    try:
+    with _opened("listing plans failed") as app:
         page = app.services.plans.page(None, 500)
         counts = app.services.plans.task_counts([p.id for p in page.items])
-    finally:
-        app.close()
     for plan, count in zip(page.items, counts, strict=True):
         print(f"{to_global_id('Plan', plan.id)}\t{plan.name}\t{count} tasks\tevent {plan.event_date or '-'}")
     return 0
 
 
 def _graph_rebuild(_args: argparse.Namespace) -> int:
-    app = _application()
-    try:
+    with _opened("graph rebuild failed") as app:
         tasks, edges = app.services.graph_maintenance.rebuild()
-    except Exception as exc:
-        raise CliError(f"graph rebuild failed: {exc}") from exc
-    finally:
-        app.close()
     print(f"graph rebuilt: {tasks} tasks, {edges} dependencies")
     return 0
 
 
 def _graph_check(_args: argparse.Namespace) -> int:
-    app = _application()
-    try:
+    with _opened("graph check failed") as app:
         drift = app.services.graph_maintenance.check()
-    except Exception as exc:
-        raise CliError(f"graph check failed: {exc}") from exc
-    finally:
-        app.close()
     print(f"checked {drift.checked_plans} plans; {drift.pending_events} outbox events not yet projected")
     for label, ids in (
         ("tasks missing from the graph", drift.missing_tasks),
@@ -266,13 +265,8 @@ def _graph_check(_args: argparse.Namespace) -> int:
 
 
 def _graph_project(_args: argparse.Namespace) -> int:
-    app = _application()
-    try:
+    with _opened("graph projection stopped") as app:
         progress = app.projector.catch_up()
-    except Exception as exc:
-        raise CliError(f"graph projection stopped: {exc}") from exc
-    finally:
-        app.close()
     print(f"applied {progress.applied} events; graph at outbox position {progress.position}")
     return 0
 
@@ -283,13 +277,10 @@ def _simulate(args: argparse.Namespace) -> int:
     def load_plan(cmd: Any) -> Any:
         from dataclasses import replace
 
-        app = _application()
-        try:
+        with _opened("reading the plan failed") as app:
             plan_id = _plan_id(cmd.plan_id)
             request, titles = app.services.simulations.plan_request(replace(cmd, plan_id=plan_id))
             plan = app.services.plans.get_many([plan_id])[0]
-        finally:
-            app.close()
         return request, titles, plan.name if plan else cmd.plan_id
 
     if args.iterations < 1:

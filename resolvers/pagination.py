@@ -76,3 +76,21 @@ def connection(items: Sequence[Any], has_next_page: bool, count: Callable[[], Aw
         ),
         count=count,
     )
+
+
+async def paged_connection(
+    args: dict[str, Any],
+    default: int,
+    fetch: Callable[[str | None, int], Any],
+    count: Callable[[], int],
+) -> Connection[Any]:
+    """Read one keyset page in a worker thread; count the whole list only if asked."""
+    import asyncio
+
+    limit, after = page_size(args, default), decode_cursor(args.get("after"))
+    page = await asyncio.to_thread(fetch, after, limit)
+
+    async def total() -> int:
+        return await asyncio.to_thread(count)
+
+    return connection(page.items, page.has_next_page, total)

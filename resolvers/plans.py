@@ -11,7 +11,7 @@ from resolvers.arguments import as_date, as_enum, as_string_list, as_text, input
 from resolvers.context import RequestContext
 from resolvers.errors import BadRequest, payload_or_errors
 from resolvers.ids import parse_global_id
-from resolvers.pagination import Connection, connection, decode_cursor, page_size
+from resolvers.pagination import Connection, connection, decode_cursor, page_size, paged_connection
 from resolvers.payloads import CreatePlanPayload
 
 DEFAULT_PLANS = 20
@@ -20,13 +20,7 @@ DEFAULT_EVENTS = 50
 
 
 async def plans(ctx: RequestContext, _parent: None, args: dict[str, Any]) -> Connection[Plan]:
-    limit, after = page_size(args, DEFAULT_PLANS), decode_cursor(args.get("after"))
-    page = await asyncio.to_thread(ctx.services.plans.page, after, limit)
-
-    async def count() -> int:
-        return await asyncio.to_thread(ctx.services.plans.count)
-
-    return connection(page.items, page.has_next_page, count)
+    return await paged_connection(args, DEFAULT_PLANS, ctx.services.plans.page, ctx.services.plans.count)
 
 
 async def plan(ctx: RequestContext, _parent: None, args: dict[str, Any]) -> Plan | None:
@@ -60,13 +54,13 @@ async def dependencies(ctx: RequestContext, parent: Plan, _args: dict[str, Any])
 
 
 async def external_events(ctx: RequestContext, parent: Plan, args: dict[str, Any]) -> Connection[Any]:
-    limit, after = page_size(args, DEFAULT_EVENTS), decode_cursor(args.get("after"))
-    page = await asyncio.to_thread(ctx.services.external_events.page, parent.id, after, limit)
-
-    async def count() -> int:
-        return await asyncio.to_thread(ctx.services.external_events.count, parent.id)
-
-    return connection(page.items, page.has_next_page, count)
+    events = ctx.services.external_events
+    return await paged_connection(
+        args,
+        DEFAULT_EVENTS,
+        lambda after, limit: events.page(parent.id, after, limit),
+        lambda: events.count(parent.id),
+    )
 
 
 async def create_plan(ctx: RequestContext, _parent: None, args: dict[str, Any]) -> CreatePlanPayload:

@@ -12,7 +12,7 @@ from resolvers.arguments import as_date, as_enum, as_int, input_of
 from resolvers.context import RequestContext
 from resolvers.errors import payload_or_errors
 from resolvers.ids import raw_id
-from resolvers.pagination import Connection, connection, decode_cursor, page_size
+from resolvers.pagination import Connection, paged_connection
 from resolvers.payloads import SimulationPayload
 
 DEFAULT_SIMULATIONS = 20
@@ -96,13 +96,13 @@ async def latest_simulation(ctx: RequestContext, parent: Plan, _args: dict[str, 
 
 async def simulations(ctx: RequestContext, parent: Plan, args: dict[str, Any]) -> Connection[Simulation]:
     """Newest first."""
-    limit, after = page_size(args, DEFAULT_SIMULATIONS), decode_cursor(args.get("after"))
-    page = await asyncio.to_thread(ctx.services.simulations.page, parent.id, after, limit)
-
-    async def count() -> int:
-        return await asyncio.to_thread(ctx.services.simulations.count, parent.id)
-
-    return connection(page.items, page.has_next_page, count)
+    runs = ctx.services.simulations
+    return await paged_connection(
+        args,
+        DEFAULT_SIMULATIONS,
+        lambda after, limit: runs.page(parent.id, after, limit),
+        lambda: runs.count(parent.id),
+    )
 
 
 async def run_simulation(ctx: RequestContext, _parent: None, args: dict[str, Any]) -> SimulationPayload:

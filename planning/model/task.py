@@ -41,6 +41,41 @@ class Task:
             duration_days=self.duration_days,
         )
 
+    @classmethod
+    def new(
+        cls,
+        *,
+        id: str,  # noqa: A002 - the entity's field name
+        plan_id: str,
+        at: datetime,
+        title: str,
+        status: TaskStatus,
+        percent_complete: int,
+        start_date: date | None = None,
+        due_date: date | None = None,
+        duration_days: float | None = None,
+        estimate: ThreePointEstimate | None = None,
+        assignees: tuple[str, ...] = (),
+        planner_task_id: str | None = None,
+    ) -> Task:
+        """A task at version 1: title trimmed, assignees trimmed and without repeats."""
+        return cls(
+            id=id,
+            plan_id=plan_id,
+            title=title.strip(),
+            status=status,
+            percent_complete=percent_complete,
+            start_date=start_date,
+            due_date=due_date,
+            duration_days=duration_days,
+            estimate=estimate,
+            assignees=clean_assignees(assignees),
+            planner_task_id=planner_task_id or None,
+            version=1,
+            created_at=at,
+            updated_at=at,
+        )
+
     @property
     def scheduling_points(self) -> tuple[float, float, float] | None:
         """The three points scheduling uses: the estimate, else ``durationDays`` for all three."""
@@ -65,6 +100,10 @@ class Task:
         elif "percent_complete" in changes and "status" not in changes:
             changes["status"] = implied_status(changes["percent_complete"], self.status)
         return replace(self, **changes, version=self.version + 1, updated_at=at)
+
+
+def clean_assignees(assignees: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(a.strip() for a in assignees if a.strip()))
 
 
 def implied_percent(status: TaskStatus, current: int) -> int:

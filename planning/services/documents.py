@@ -45,9 +45,10 @@ class DocumentService:
         )
         tasks: dict[str, Task] = {}
         for item in doc.tasks:
-            tasks[item.key] = Task(
+            tasks[item.key] = Task.new(
                 id=new_id(),
                 plan_id=plan.id,
+                at=now,
                 title=item.title,
                 status=item.status,
                 percent_complete=item.percent_complete,
@@ -57,9 +58,6 @@ class DocumentService:
                 estimate=item.estimate,
                 assignees=item.assignees,
                 planner_task_id=item.planner_task_id,
-                version=1,
-                created_at=now,
-                updated_at=now,
             )
         deps = [
             Dependency(

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from planning.errors import not_found
+from planning.errors import DomainError, ErrorCode, not_found
 from planning.model import ExternalEvent, Plan
 from planning.model.dag import reachable
 from planning.ports import DependencyGraph, PlanGraph, UnitOfWorkFactory
@@ -53,7 +53,7 @@ class GraphQueries:
         preds: dict[str, list[str]] = defaultdict(list)
         for edge in graph.edges:
             preds[edge.successor_id].append(edge.predecessor_id)
-        return [node for node, _ in reachable(preds, task_id, max_depth)]
+        return _nearest_first(reachable(preds, task_id, max_depth))
 
     @staticmethod
     def downstream(graph: PlanGraph, task_id: str, max_depth: int | None) -> list[str]:
@@ -61,7 +61,7 @@ class GraphQueries:
         succs: dict[str, list[str]] = defaultdict(list)
         for edge in graph.edges:
             succs[edge.predecessor_id].append(edge.successor_id)
-        return [node for node, _ in reachable(succs, task_id, max_depth)]
+        return _nearest_first(reachable(succs, task_id, max_depth))
 
     @classmethod
     def risk_scores(cls, graph: PlanGraph, schedule: Schedule) -> dict[str, float]:
@@ -95,6 +95,12 @@ class GraphQueries:
         if plan is None:
             raise not_found("plan", event.plan_id)
         graph = self._graph.plan_graph(plan.id)
+        known = {t.task_id for t in graph.tasks}
+        if not set(event.affected_task_ids) <= known:
+            raise DomainError(
+                ErrorCode.UNAVAILABLE,
+                "the dependency graph has not caught up with this event's tasks yet; try again shortly",
+            )
         before = self.schedule(plan, graph)
         after = self.schedule(plan, graph, (Delay(event.affected_task_ids, event.delay_days),))
         downstream: dict[str, None] = {}
@@ -109,3 +115,7 @@ class GraphQueries:
             finish_date_after=after.finish_date,
             downstream_task_ids=tuple(downstream),
         )
+
+
+def _nearest_first(found: list[tuple[str, int]]) -> list[str]:
+    return [node for node, _ in sorted(found, key=lambda item: (item[1], item[0]))]

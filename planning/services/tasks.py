@@ -6,7 +6,7 @@ from planning.commands import CreateTask, DeleteTask, UpdateTask
 from planning.errors import DomainError, ErrorCode, not_found
 from planning.events import PlanEvent, PlanEventKind
 from planning.model import Dependency, DependencyType, Task, TaskStatus
-from planning.model.task import implied_percent, implied_status
+from planning.model.task import clean_assignees, implied_percent, implied_status
 from planning.ports import TaskFilter, UnitOfWork
 from planning.principal import Principal
 from planning.services.base import Page, ServiceDeps, ordered
@@ -64,22 +64,19 @@ class TaskService:
             percent = implied_percent(status, 0)
         elif status is None:
             status = implied_status(percent, TaskStatus.NOT_STARTED)
-        now = self._deps.clock.now()
-        return Task(
+        return Task.new(
             id=self._deps.ids.new_id(),
             plan_id=cmd.plan_id,
-            title=cmd.title.strip(),
+            at=self._deps.clock.now(),
+            title=cmd.title,
             status=status,
             percent_complete=percent,
             start_date=cmd.start_date,
             due_date=cmd.due_date,
             duration_days=cmd.duration_days,
             estimate=cmd.estimate,
-            assignees=tuple(dict.fromkeys(a.strip() for a in cmd.assignees if a.strip())),
-            planner_task_id=cmd.planner_task_id or None,
-            version=1,
-            created_at=now,
-            updated_at=now,
+            assignees=cmd.assignees,
+            planner_task_id=cmd.planner_task_id,
         )
 
     def _initial_dependencies(self, task: Task, predecessor_ids: Sequence[str], uow: UnitOfWork) -> list[Dependency]:
@@ -119,7 +116,7 @@ class TaskService:
                 raise not_found("task", cmd.task_id, "input", "id")
             changes = dict(cmd.changes)
             if "assignees" in changes:
-                changes["assignees"] = tuple(dict.fromkeys(a.strip() for a in changes["assignees"] if a.strip()))
+                changes["assignees"] = clean_assignees(changes["assignees"])
             if "title" in changes:
                 changes["title"] = changes["title"].strip()
             planner_id = changes.get("planner_task_id")
