@@ -1,0 +1,60 @@
+"""Every resolver by GraphQL type and field name.
+
+The AppSync Lambda handler receives ``info.parentTypeName``, ``info.fieldName``, the source and
+the arguments of one field; it looks the function up here. Fields not listed are read from the
+parent object as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from resolvers import dependencies, external_events, graph, node, plans, simulations, tasks
+from resolvers.context import RequestContext
+
+Resolver = Callable[[RequestContext, Any, dict[str, Any]], Awaitable[Any]]
+
+RESOLVERS: dict[tuple[str, str], Resolver] = {
+    ("Query", "node"): node.node,
+    ("Query", "plans"): plans.plans,
+    ("Query", "plan"): plans.plan,
+    ("Mutation", "createPlan"): plans.create_plan,
+    ("Mutation", "createTask"): tasks.create_task,
+    ("Mutation", "updateTask"): tasks.update_task,
+    ("Mutation", "deleteTask"): tasks.delete_task,
+    ("Mutation", "addDependency"): dependencies.add_dependency,
+    ("Mutation", "removeDependency"): dependencies.remove_dependency,
+    ("Mutation", "ingestExternalEvent"): external_events.ingest_external_event,
+    ("Mutation", "runSimulation"): simulations.run_simulation,
+    ("Plan", "taskCount"): plans.task_count,
+    ("Plan", "tasks"): plans.tasks,
+    ("Plan", "dependencies"): plans.dependencies,
+    ("Plan", "externalEvents"): plans.external_events,
+    ("Plan", "criticalPath"): graph.critical_path,
+    ("Plan", "latestSimulation"): simulations.latest_simulation,
+    ("Plan", "simulations"): simulations.simulations,
+    ("Task", "plan"): tasks.plan,
+    ("Task", "dependsOn"): tasks.depends_on,
+    ("Task", "dependents"): tasks.dependents,
+    ("Task", "externalEvents"): tasks.external_events,
+    ("Task", "slackDays"): graph.slack_days,
+    ("Task", "isCritical"): graph.is_critical,
+    ("Task", "riskScore"): graph.risk_score,
+    ("Task", "upstream"): graph.upstream,
+    ("Task", "downstream"): graph.downstream,
+    ("Dependency", "predecessor"): dependencies.predecessor,
+    ("Dependency", "successor"): dependencies.successor,
+    ("ExternalEvent", "affectedTasks"): external_events.affected_tasks,
+    ("ExternalEvent", "impact"): graph.impact,
+    ("Simulation", "plan"): simulations.plan,
+}
+
+
+async def resolve(ctx: RequestContext, type_name: str, field_name: str, source: Any, args: dict[str, Any]) -> Any:
+    """Resolve one field the way the AppSync dispatcher will."""
+    try:
+        resolver = RESOLVERS[(type_name, field_name)]
+    except KeyError:
+        raise LookupError(f"no resolver for {type_name}.{field_name}") from None
+    return await resolver(ctx, source, args)

@@ -1,0 +1,103 @@
+"""The resolvers run without Strawberry's executor, by type and field name, on AppSync-shaped input."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from graphql import build_schema
+
+from planning.principal import Principal
+from resolvers.registry import RESOLVERS, resolve
+from schema.export import SCHEMA_DIR
+
+
+def test_every_registered_field_exists_in_the_schema() -> None:
+    schema = build_schema((SCHEMA_DIR / "schema.graphql").read_text())
+    for type_name, field_name in RESOLVERS:
+        graphql_type = schema.get_type(type_name)
+        assert graphql_type is not None, type_name
+        assert field_name in graphql_type.fields, f"{type_name}.{field_name}"
+
+
+def test_a_plan_built_and_read_field_by_field(app) -> None:
+    ctx = app.context(Principal("lambda@example.com", frozenset({"planner"})))
+
+    async def scenario() -> None:
+        created = await resolve(
+            ctx, "Mutation", "createPlan", None, {"input": {"name": "Raw", "eventDate": "2025-03-31"}}
+        )
+        assert created.user_errors == []
+        plan = created.plan
+        assert plan.event_date.isoformat() == "2025-03-31"
+        from resolvers.ids import to_global_id
+
+        plan_id = to_global_id("Plan", plan.id)
+        first = await resolve(
+            ctx,
+            "Mutation",
+            "createTask",
+            None,
+            {"input": {"planId": plan_id, "title": "Order parts", "startDate": "2025-02-03", "durationDays": 3}},
+        )
+        second = await resolve(
+            ctx,
+            "Mutation",
+            "createTask",
+            None,
+            {
+                "input": {
+                    "planId": plan_id,
+                    "title": "Assemble",
+                    "durationDays": 2,
+                    "dependsOn": [to_global_id("Task", first.task.id)],
+                }
+            },
+        )
+        assert second.user_errors == []
+        event = await resolve(
+            ctx,
+            "Mutation",
+            "ingestExternalEvent",
+            None,
+            {
+                "input": {
+                    "planId": plan_id,
+                    "eventType": "supplier_delay",
+                    "severity": "HIGH",
+                    "title": "Late parts",
+                    "occurredAt": "2025-02-05T10:30:00Z",
+                    "delayDays": 2,
+                    "payload": json.dumps({"supplier": "ACME"}),
+                    "affectedTaskIds": [to_global_id("Task", first.task.id)],
+                }
+            },
+        )
+        assert event.user_errors == []
+        assert event.external_event.payload == {"supplier": "ACME"}
+        bad = await resolve(
+            ctx,
+            "Mutation",
+            "updateTask",
+            None,
+            {"input": {"id": to_global_id("Task", first.task.id), "dueDate": "03/02/2025"}},
+        )
+        assert [e.code.value for e in bad.user_errors] == ["INVALID_INPUT"]
+        assert bad.user_errors[0].field == ["input", "dueDate"]
+
+        page = await resolve(ctx, "Plan", "tasks", plan, {"first": 10})
+        assert [e.node.title for e in page.edges] == ["Order parts", "Assemble"]
+        assert await page.total_count() == 2
+        depends_on = await resolve(ctx, "Task", "dependsOn", page.edges[1].node, {})
+        assert [t.title for t in depends_on] == ["Order parts"]
+        downstream = await resolve(ctx, "Task", "downstream", page.edges[0].node, {"maxDepth": None})
+        assert [t.title for t in downstream] == ["Assemble"]
+        path = await resolve(ctx, "Plan", "criticalPath", plan, {})
+        assert [t.title for t in path.tasks] == ["Order parts", "Assemble"]
+        assert path.duration_days == 5.0
+        impact = await resolve(ctx, "ExternalEvent", "impact", event.external_event, {})
+        assert impact.critical_path_delay_days == 2.0
+        found = await resolve(ctx, "Query", "node", None, {"id": plan_id})
+        assert found.name == "Raw"
+
+    asyncio.run(scenario())
