@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import sys
 from collections.abc import Iterator, Sequence
 from importlib import resources
@@ -27,6 +28,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    from adapters.logging import configure_logging
+
+    # Logs go to standard error; outside the server only warnings, so output stays clean.
+    configure_logging(
+        json=Settings.from_env().log_json,
+        level=logging.INFO if args.handler is _serve else logging.WARNING,
+    )
     try:
         return int(args.handler(args) or 0)
     except CliError as exc:
@@ -120,10 +128,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from adapters.asgi.app import create_asgi_app
-    from adapters.logging import configure_logging
 
-    settings = Settings.from_env()
-    configure_logging(json=settings.log_json)
     app = _application()
     if args.demo:
         _load_demo(app)

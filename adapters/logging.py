@@ -21,7 +21,7 @@ def configure_logging(*, json: bool, level: int = logging.INFO) -> None:
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=False,  # the CLI reconfigures per command (and tests run many)
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(

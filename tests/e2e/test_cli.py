@@ -163,3 +163,14 @@ def test_serve_demo_answers_plan_list_and_keeps_data_across_a_restart(env, tmp_p
         assert [p["node"]["taskCount"] for p in plans] == [37]
     finally:
         _stop(proc)
+
+
+def test_standard_output_carries_only_the_answer(env, tmp_path: Path, capsys) -> None:
+    """Logs go to standard error, so `planner export ID > plan.json` writes a valid document."""
+    source = tmp_path / "plan.json"
+    source.write_text(json.dumps(demo_document()))
+    assert main(["import", str(source)]) == 0
+    plan_id = capsys.readouterr().out.strip().split(" as ")[-1]
+    assert main(["export", plan_id]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out)["name"] == demo_document()["name"]
