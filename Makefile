@@ -1,5 +1,6 @@
 # Quick start: `make run` serves the demo; `make test` runs every check and test.
 SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -27,8 +28,8 @@ lint: install
 # PostgreSQL is installed and started where missing (scripts/ensure-postgres.sh), so that
 # every store-backed test runs on SQLite and on PostgreSQL.
 test: lint
-	PLANNER_TEST_POSTGRES_URL="$$(bash scripts/ensure-postgres.sh | tail -n 1)" \
-		$(BIN)/python -m pytest
+	url="$$(bash scripts/ensure-postgres.sh | tail -n 1)" && \
+		PLANNER_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest
 
 # Speed and memory targets are measured here, never asserted by timed tests. pmcontrols
 # (the bench extra) is timed beside our engine.

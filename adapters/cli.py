@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.config import Settings
-from planning.errors import DomainError
+from planning.errors import DomainError, ErrorCode
 
 DEMO_DOCUMENT = "launch_readiness.json"
 
@@ -30,9 +30,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from adapters.logging import configure_logging
 
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        print(f"planner: {exc}", file=sys.stderr)
+        return 1
     # Logs go to standard error; outside the server only warnings, so output stays clean.
     configure_logging(
-        json=Settings.from_env().log_json,
+        json=settings.log_json,
         level=logging.INFO if args.handler is _serve else logging.WARNING,
     )
     try:
@@ -108,6 +113,17 @@ def _application() -> Any:
         return bootstrap(Settings.from_env())
     except Exception as exc:
         raise CliError(f"cannot open the store: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _naming(plan_id: str) -> Iterator[None]:
+    """A plan the command cannot find is named in the message, as the user wrote it."""
+    try:
+        yield
+    except DomainError as exc:
+        if exc.code is ErrorCode.NOT_FOUND:
+            raise CliError(f"no plan has the id {plan_id}; `planner plans` lists them") from None
+        raise
 
 
 @contextlib.contextmanager
@@ -208,19 +224,17 @@ def _import(args: argparse.Namespace) -> int:
         raise CliError(f"{args.file}: no such file") from None
     except json.JSONDecodeError as exc:
         raise CliError(f"{args.file}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    app = _application()
-    try:
-        plan = app.services.documents.import_document(raw, Principal("cli", frozenset({"admin"})))
-    except DomainError as exc:
-        raise CliError(f"{args.file}: {exc.message}") from None
-    finally:
-        app.close()
+    with _opened("import failed") as app:
+        try:
+            plan = app.services.documents.import_document(raw, Principal("cli", frozenset({"admin"})))
+        except DomainError as exc:
+            raise CliError(f"{args.file}: {exc.message}") from None
     print(f"imported {plan.name!r} as {to_global_id('Plan', plan.id)}")
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
-    with _opened("export failed") as app:
+    with _opened("export failed") as app, _naming(args.plan_id):
         doc = app.services.documents.export_document(_plan_id(args.plan_id))
     text = json.dumps(doc, indent=2) + "\n"
     if args.output:
@@ -233,10 +247,16 @@ def _export(args: argparse.Namespace) -> int:
 def _plans(_args: argparse.Namespace) -> int:
     from resolvers.ids import to_global_id
 
+    plans, counts, after = [], [], None
     with _opened("listing plans failed") as app:
-        page = app.services.plans.page(None, 500)
-        counts = app.services.plans.task_counts([p.id for p in page.items])
-    for plan, count in zip(page.items, counts, strict=True):
+        while True:
+            page = app.services.plans.page(after, 500)
+            plans += page.items
+            counts += app.services.plans.task_counts([p.id for p in page.items])
+            if not page.has_next_page:
+                break
+            after = page.items[-1].id
+    for plan, count in zip(plans, counts, strict=True):
         print(f"{to_global_id('Plan', plan.id)}\t{plan.name}\t{count} tasks\tevent {plan.event_date or '-'}")
     return 0
 
@@ -272,6 +292,8 @@ def _graph_check(_args: argparse.Namespace) -> int:
 def _graph_project(_args: argparse.Namespace) -> int:
     with _opened("graph projection stopped") as app:
         progress = app.projector.catch_up()
+    if progress.held_by:
+        raise CliError(f"another projector ({progress.held_by}) is applying the outbox; nothing applied, try later")
     print(f"applied {progress.applied} events; graph at outbox position {progress.position}")
     return 0
 
@@ -282,16 +304,20 @@ def _simulate(args: argparse.Namespace) -> int:
     def load_plan(cmd: Any) -> Any:
         from dataclasses import replace
 
-        with _opened("reading the plan failed") as app:
+        with _opened("reading the plan failed") as app, _naming(cmd.plan_id):
             plan_id = _plan_id(cmd.plan_id)
             request, titles = app.services.simulations.plan_request(replace(cmd, plan_id=plan_id))
             plan = app.services.plans.get_many([plan_id])[0]
         return request, titles, plan.name if plan else cmd.plan_id
 
-    if args.iterations < 1:
-        raise CliError("--iterations must be 1 or more")
-    if args.shards < 1 or args.shards > args.iterations:
-        raise CliError("--shards must be between 1 and the number of iterations")
+    from planning.model.simulation import MAX_ITERATIONS, MAX_SHARDS
+
+    if not 1 <= args.iterations <= MAX_ITERATIONS:
+        raise CliError(f"--iterations must be between 1 and {MAX_ITERATIONS:,}")
+    if not 1 <= args.shards <= min(MAX_SHARDS, args.iterations):
+        raise CliError(f"--shards must be between 1 and {MAX_SHARDS}, and at most the iterations")
+    if args.seed is not None and not 0 <= args.seed < 2**31:
+        raise CliError("--seed must be between 0 and 2147483647")
     try:
         request, titles, name = sim.request_for(args, load_plan)
     except sim.SimulateError as exc:

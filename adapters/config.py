@@ -23,15 +23,26 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the environment.
+
+        In production identity headers are never trusted, and a request that names nobody is a
+        read-only ``viewer`` unless ``PLANNER_DEV_GROUPS`` says otherwise.
+        """
         env = os.environ if env is None else env
-        production = env.get("PLANNER_ENV", "development").lower() == "production"
+        mode = env.get("PLANNER_ENV", "development").strip().lower()
+        if mode not in {"development", "production"}:
+            raise ValueError(f"PLANNER_ENV must be development or production, not {mode!r}")
+        production = mode == "production"
+        default_groups = "viewer" if production else "admin"
         return cls(
             database_url=env.get("PLANNER_DATABASE_URL", DEFAULT_DATABASE_URL),
             graph_url=env.get("PLANNER_GRAPH_URL", DEFAULT_GRAPH_URL),
             production=production,
-            dev_user=env.get("PLANNER_DEV_USER", "developer@localhost"),
-            dev_groups=tuple(g.strip() for g in env.get("PLANNER_DEV_GROUPS", "admin").split(",") if g.strip()),
-            identity_headers=_flag(env.get("PLANNER_IDENTITY_HEADERS"), default=not production),
+            dev_user=env.get("PLANNER_DEV_USER", "anonymous" if production else "developer@localhost"),
+            dev_groups=tuple(
+                g.strip().lower() for g in env.get("PLANNER_DEV_GROUPS", default_groups).split(",") if g.strip()
+            ),
+            identity_headers=not production and _flag(env.get("PLANNER_IDENTITY_HEADERS"), default=True),
             log_json=_flag(env.get("PLANNER_LOG_JSON"), default=production),
         )
 

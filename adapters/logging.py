@@ -6,11 +6,20 @@ import logging
 import sys
 
 import structlog
+import structlog.tracebacks
 
 
 def configure_logging(*, json: bool, level: int = logging.INFO) -> None:
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        structlog.processors.JSONRenderer()
+        if json
+        # Tracebacks without local variables: those would copy request input into the logs.
+        else structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(),
+            exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False)
+            if _has_rich()
+            else structlog.dev.plain_traceback,
+        )
     )
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -24,9 +33,15 @@ def configure_logging(*, json: bool, level: int = logging.INFO) -> None:
         cache_logger_on_first_use=False,  # the CLI reconfigures per command (and tests run many)
     )
     handler = logging.StreamHandler(sys.stderr)
+    # JSON lines carry the traceback as structured data; without this they lose it.
+    tracebacks: list[structlog.typing.Processor] = (
+        [structlog.processors.ExceptionRenderer(structlog.tracebacks.ExceptionDictTransformer(show_locals=False))]
+        if json
+        else []
+    )
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tracebacks, renderer],
             foreign_pre_chain=shared,
         )
     )
@@ -38,3 +53,11 @@ def configure_logging(*, json: bool, level: int = logging.INFO) -> None:
     # gremlite logs every query plan and gremlinpython every traversal source at INFO.
     for noisy in ("gremlite", "gremlinpython", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _has_rich() -> bool:
+    try:
+        import rich  # noqa: F401
+    except ImportError:
+        return False
+    return True

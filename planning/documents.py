@@ -154,6 +154,8 @@ def _task(raw: Any, index: int) -> DocumentTask:
             start_date=start,
             due_date=due,
             duration_days=None if duration is None else float(duration),
+            assignees=tuple(a.strip() for a in assignees if a.strip()),
+            planner_task_id=_optional_text(raw.get("plannerTaskId"), "plannerTaskId", label, where),
         )
     except DomainError as exc:
         field = exc.field[-1] if exc.field else "task"

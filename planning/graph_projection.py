@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from planning.model import Dependency, Task
+from planning.model import Dependency, Task, ThreePointEstimate
+from planning.model.task import scheduling_points
 from planning.ports.graph import GraphEdge, GraphTask
 
 
@@ -33,16 +34,9 @@ def graph_edge(dep: Dependency) -> GraphEdge:
 
 def graph_task_from_snapshot(data: dict[str, Any]) -> GraphTask:
     """The vertex of a task snapshot (see ``planning.snapshots.task_snapshot``)."""
-    estimate = data.get("estimate")
-    duration = data.get("durationDays")
-    if estimate:
-        points: tuple[float | None, ...] = (
-            estimate["optimisticDays"],
-            estimate["mostLikelyDays"],
-            estimate["pessimisticDays"],
-        )
-    else:
-        points = (duration, duration, duration)
+    est = data.get("estimate")
+    estimate = ThreePointEstimate(est["optimisticDays"], est["mostLikelyDays"], est["pessimisticDays"]) if est else None
+    points = scheduling_points(estimate, data.get("durationDays")) or (None, None, None)
     return GraphTask(
         task_id=data["id"],
         plan_id=data["planId"],

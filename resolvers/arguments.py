@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
-from planning.errors import invalid
+from planning.errors import DomainError, invalid
 from planning.model import ThreePointEstimate
 
 E = TypeVar("E", bound=Enum)
@@ -70,12 +69,12 @@ def as_text(value: Any, *field: str) -> str:
 
 
 def as_json(value: Any, *field: str) -> Any:
-    """AWSJSON: AppSync hands over the JSON text; a parsed value passes as it is."""
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise invalid(f"not valid JSON: {exc.msg}", *field) from None
+    """AWSJSON arrives parsed (AppSync parses it before a resolver runs, and so does our scalar).
+
+    A string here is a JSON string value, never JSON text to decode again; the domain checks
+    that the value is plain JSON.
+    """
+    del field
     return value
 
 
@@ -84,18 +83,11 @@ def as_estimate(value: Any, *field: str) -> ThreePointEstimate | None:
         return None
     if not isinstance(value, dict):
         raise invalid("expected {optimisticDays, mostLikelyDays, pessimisticDays}", *field)
-    try:
-        points = [as_number(value.get(k), *field, k) for k in ("optimisticDays", "mostLikelyDays", "pessimisticDays")]
-    except KeyError:
-        raise invalid("expected {optimisticDays, mostLikelyDays, pessimisticDays}", *field) from None
-    exc_field = field or ("estimate",)
+    points = [as_number(value.get(k), *field, k) for k in ("optimisticDays", "mostLikelyDays", "pessimisticDays")]
     try:
         return ThreePointEstimate(*points)
-    except Exception as exc:
-        from planning.errors import DomainError
-
-        if isinstance(exc, DomainError):
-            exc.field = exc_field
+    except DomainError as exc:
+        exc.field = field or ("estimate",)
         raise
 
 

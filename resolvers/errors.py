@@ -4,7 +4,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from planning.errors import DomainError, ErrorCode
+from planning.errors import DomainError, ErrorCode, StoreConflict
 
 
 class BadRequest(Exception):
@@ -34,6 +34,17 @@ async def payload_or_errors(run: Callable[[], Awaitable[P]], failed: Callable[[l
         return await run()
     except DomainError as exc:
         return failed([user_error(exc)])
+    except StoreConflict:
+        # Another request changed the same rows first (a uniqueness or reference rule).
+        return failed(
+            [
+                UserError(
+                    field=None,
+                    message="the plan changed at the same time; reload and try again",
+                    code=ErrorCode.CONFLICT,
+                )
+            ]
+        )
 
 
 class Unavailable(Exception):

@@ -99,7 +99,8 @@ class ScheduleByPlanLoader(DataLoader[str, PlanScheduleView | None]):
                     continue
                 try:
                     graph = services.graph.plan_graph(plan.id)
-                except Exception as exc:
+                except (ConnectionError, OSError, TimeoutError) as exc:
+                    # Only an unreachable graph is the client's to retry; anything else is a fault.
                     raise Unavailable("the dependency graph cannot be read right now; try again shortly") from exc
                 schedule = services.graph.schedule(plan, graph) if graph.tasks else None
                 views.append(PlanScheduleView(plan, graph, schedule))

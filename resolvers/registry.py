@@ -1,8 +1,8 @@
 """Every resolver by GraphQL type and field name.
 
 The AppSync Lambda handler receives ``info.parentTypeName``, ``info.fieldName``, the source and
-the arguments of one field; it looks the function up here. Fields not listed are read from the
-parent object as they are.
+the arguments of one field; it looks the function up here. Every other field is a plain
+attribute of its parent (``title``, ``status``…), in the parent's GraphQL shape.
 """
 
 from __future__ import annotations
@@ -12,10 +12,24 @@ from typing import Any
 
 from resolvers import dependencies, external_events, graph, node, plans, simulations, tasks
 from resolvers.context import RequestContext
+from resolvers.ids import to_global_id
 
 Resolver = Callable[[RequestContext, Any, dict[str, Any]], Awaitable[Any]]
 
+
+def _global_id(type_name: str) -> Resolver:
+    async def resolve_id(_ctx: RequestContext, parent: Any, _args: dict[str, Any]) -> str:
+        return to_global_id(type_name, parent.id)
+
+    return resolve_id
+
+
+async def _simulation_result(_ctx: RequestContext, parent: Any, _args: dict[str, Any]) -> Any:
+    return simulations.result(parent)
+
+
 RESOLVERS: dict[tuple[str, str], Resolver] = {
+    **{(t, "id"): _global_id(t) for t in ("Plan", "Task", "Dependency", "ExternalEvent", "Simulation")},
     ("Query", "node"): node.node,
     ("Query", "plans"): plans.plans,
     ("Query", "plan"): plans.plan,
@@ -48,6 +62,9 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("ExternalEvent", "affectedTasks"): external_events.affected_tasks,
     ("ExternalEvent", "impact"): graph.impact,
     ("Simulation", "plan"): simulations.plan,
+    ("Simulation", "result"): _simulation_result,
+    ("TaskCriticality", "task"): simulations.share_task,
+    ("TaskSensitivity", "task"): simulations.share_task,
 }
 
 

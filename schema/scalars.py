@@ -46,12 +46,16 @@ def parse_aws_datetime(value: Any) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"AWSJSON does not allow {name}: JSON has no such number")
+
+
 def parse_aws_json(value: Any) -> Any:
-    """AWSJSON travels as a string holding JSON."""
+    """AWSJSON travels as a string holding JSON; resolvers get the parsed value, as on AppSync."""
     if not isinstance(value, str):
         raise ValueError("AWSJSON must be a string holding JSON")
     try:
-        return json.loads(value)
+        return json.loads(value, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise ValueError(f"AWSJSON is not valid JSON: {exc.msg} at position {exc.pos}") from None
 

@@ -12,9 +12,15 @@ URL="postgresql+psycopg://${ROLE}:${PASSWORD}@${HOST}:${PORT}/postgres"
 
 as_postgres() { if [ "$(id -u)" = 0 ]; then su postgres -c "$1"; else sudo -u postgres sh -c "$1"; fi; }
 
+# Logs in with psql, or with the project's own driver where there is no psql client.
 can_login() {
-  command -v psql >/dev/null 2>&1 &&
+  if command -v psql >/dev/null 2>&1; then
     PGPASSWORD=$PASSWORD psql -h "$HOST" -p "$PORT" -U "$ROLE" -d postgres -tAc 'select 1' >/dev/null 2>&1
+  elif [ -x .venv/bin/python ]; then
+    .venv/bin/python -c "import psycopg; psycopg.connect('host=$HOST port=$PORT user=$ROLE password=$PASSWORD dbname=postgres', connect_timeout=3).close()" >/dev/null 2>&1
+  else
+    return 1
+  fi
 }
 
 if can_login; then

@@ -5,7 +5,7 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from adapters.sql.repositories import (
     SqlDependencyRepository,
@@ -15,7 +15,7 @@ from adapters.sql.repositories import (
     SqlSimulationRepository,
     SqlTaskRepository,
 )
-from planning.errors import StoreConflict
+from planning.errors import DomainError, ErrorCode, StoreConflict
 
 
 class SqlUnitOfWork:
@@ -62,6 +62,11 @@ class SqlUnitOfWork:
             conn.close()
         if isinstance(exc, IntegrityError):
             raise StoreConflict(str(exc.orig)) from exc
+        if isinstance(exc, DataError):
+            # The domain bounds every value; this is the store's own check behind it.
+            raise DomainError(
+                ErrorCode.INVALID_INPUT, "a value does not fit the store (too long or malformed)"
+            ) from exc
         if self._committed and self._on_commit is not None:
             self._committed = False
             self._on_commit()

@@ -3,10 +3,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from planning.errors import invalid
 from planning.model.calendar import WorkCalendar
+from planning.model.limits import check_optional_text, check_text
 
 MAX_NAME_LENGTH = 200
+MAX_PLANNER_ID_LENGTH = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +23,5 @@ class Plan:
     updated_at: datetime
 
     def __post_init__(self) -> None:
-        if not self.name.strip():
-            raise invalid("name must not be empty", "name")
-        if len(self.name) > MAX_NAME_LENGTH:
-            raise invalid(f"name is longer than {MAX_NAME_LENGTH} characters", "name")
+        check_text(self.name, "name", max_length=MAX_NAME_LENGTH)
+        check_optional_text(self.planner_plan_id, "plannerPlanId", max_length=MAX_PLANNER_ID_LENGTH)

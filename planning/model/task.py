@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -8,8 +7,11 @@ from typing import Any
 from planning.errors import DomainError, ErrorCode, invalid
 from planning.model.enums import TaskStatus
 from planning.model.estimate import ThreePointEstimate
+from planning.model.limits import MAX_ASSIGNEES, check_days, check_optional_text, check_text
 
 MAX_TITLE_LENGTH = 500
+MAX_PLANNER_ID_LENGTH = 100
+MAX_ASSIGNEE_LENGTH = 320
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,8 @@ class Task:
             start_date=self.start_date,
             due_date=self.due_date,
             duration_days=self.duration_days,
+            assignees=self.assignees,
+            planner_task_id=self.planner_task_id,
         )
 
     @classmethod
@@ -78,13 +82,7 @@ class Task:
 
     @property
     def scheduling_points(self) -> tuple[float, float, float] | None:
-        """The three points scheduling uses: the estimate, else ``durationDays`` for all three."""
-        if self.estimate is not None:
-            e = self.estimate
-            return (e.optimistic_days, e.most_likely_days, e.pessimistic_days)
-        if self.duration_days is not None:
-            return (self.duration_days, self.duration_days, self.duration_days)
-        return None
+        return scheduling_points(self.estimate, self.duration_days)
 
     def changed(self, changes: dict[str, Any], *, at: datetime, expected_version: int | None) -> Task:
         """Apply a partial update; status and percent complete follow each other when one is omitted."""
@@ -100,6 +98,17 @@ class Task:
         elif "percent_complete" in changes and "status" not in changes:
             changes["status"] = implied_status(changes["percent_complete"], self.status)
         return replace(self, **changes, version=self.version + 1, updated_at=at)
+
+
+def scheduling_points(
+    estimate: ThreePointEstimate | None, duration_days: float | None
+) -> tuple[float, float, float] | None:
+    """The three points scheduling uses: the estimate, else ``durationDays`` for all three."""
+    if estimate is not None:
+        return (estimate.optimistic_days, estimate.most_likely_days, estimate.pessimistic_days)
+    if duration_days is not None:
+        return (duration_days, duration_days, duration_days)
+    return None
 
 
 def clean_assignees(assignees: tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -130,12 +139,16 @@ def check_task_fields(
     start_date: date | None,
     due_date: date | None,
     duration_days: float | None,
+    assignees: tuple[str, ...] = (),
+    planner_task_id: str | None = None,
 ) -> None:
     """The task invariants, in one place."""
-    if not title.strip():
-        raise invalid("title must not be empty", "title")
-    if len(title) > MAX_TITLE_LENGTH:
-        raise invalid(f"title is longer than {MAX_TITLE_LENGTH} characters", "title")
+    check_text(title, "title", max_length=MAX_TITLE_LENGTH)
+    check_optional_text(planner_task_id, "plannerTaskId", max_length=MAX_PLANNER_ID_LENGTH)
+    if len(assignees) > MAX_ASSIGNEES:
+        raise invalid(f"a task has at most {MAX_ASSIGNEES} assignees", "assignees")
+    for assignee in assignees:
+        check_text(assignee, "assignees", max_length=MAX_ASSIGNEE_LENGTH)
     if isinstance(percent_complete, bool) or not 0 <= percent_complete <= 100:
         raise invalid(f"percentComplete must be between 0 and 100, got {percent_complete}", "percentComplete")
     if status is TaskStatus.COMPLETED and percent_complete != 100:
@@ -146,5 +159,5 @@ def check_task_fields(
         raise invalid("a NOT_STARTED task is 0 percent complete", "percentComplete")
     if start_date is not None and due_date is not None and start_date > due_date:
         raise invalid(f"startDate {start_date} is after dueDate {due_date}", "startDate")
-    if duration_days is not None and (not math.isfinite(duration_days) or duration_days < 0):
-        raise invalid("durationDays must be a finite number of working days, 0 or more", "durationDays")
+    if duration_days is not None:
+        check_days(duration_days, "durationDays")

@@ -20,7 +20,11 @@ class DependencyService:
         principal.require_write()
         now = self._deps.clock.now()
         with self._deps.uow() as uow:
-            tasks = {t.id: t for t in uow.tasks.get_many([cmd.predecessor_id, cmd.successor_id])}
+            ends = [cmd.predecessor_id, cmd.successor_id]
+            for plan_id in sorted({t.plan_id for t in uow.tasks.get_many(ends)}):
+                # Lock first, then read: neither task can be deleted and no other edge added meanwhile.
+                uow.plans.lock(plan_id)
+            tasks = {t.id: t for t in uow.tasks.get_many(ends)}
             pred = tasks.get(cmd.predecessor_id)
             succ = tasks.get(cmd.successor_id)
             if pred is None:
@@ -35,7 +39,6 @@ class DependencyService:
                     "both tasks of a dependency must belong to the same plan",
                     ("input", "successorId"),
                 )
-            uow.plans.lock(pred.plan_id)
             existing = uow.dependencies.for_plan(pred.plan_id)
             if any(d.predecessor_id == pred.id and d.successor_id == succ.id for d in existing):
                 raise DomainError(

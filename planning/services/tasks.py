@@ -130,6 +130,8 @@ class TaskService:
                     )
             updated = task.changed(changes, at=now, expected_version=cmd.expected_version)
             if not uow.tasks.update(updated):
+                if uow.tasks.get(task.id) is None:
+                    raise not_found("task", cmd.task_id, "input", "id")
                 raise DomainError(
                     ErrorCode.STALE_VERSION,
                     "the task was changed by someone else; reload it and try again",
@@ -161,7 +163,12 @@ class TaskService:
                 uow.outbox.append(
                     PlanEvent(task.plan_id, PlanEventKind.DEPENDENCY_REMOVED, dep.id, now, dependency_snapshot(dep))
                 )
-            uow.tasks.delete(task.id)
+            if not uow.tasks.delete(task.id, cmd.expected_version):
+                raise DomainError(
+                    ErrorCode.STALE_VERSION,
+                    "the task was changed by someone else; reload it and try again",
+                    ("input", "expectedVersion"),
+                )
             uow.outbox.append(PlanEvent(task.plan_id, PlanEventKind.TASK_DELETED, task.id, now, task_snapshot(task)))
             uow.commit()
         return task

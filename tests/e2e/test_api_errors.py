@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.graphql_client import GraphQL, operation
@@ -201,3 +203,87 @@ def test_a_fault_is_masked_and_logged(client, app, monkeypatch) -> None:
     message = response.json()["errors"][0]["message"]
     assert message == "Internal error; it has been logged."
     assert "hunter2" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"plannerTaskId": "p" * 101}, ["input", "plannerTaskId"]),
+        ({"assignees": ["a" * 321]}, ["input", "assignees"]),
+        ({"assignees": [f"p{i}@example.com" for i in range(51)]}, ["input", "assignees"]),
+        ({"title": "nul\x00byte"}, ["input", "title"]),
+        ({"title": "t" * 501}, ["input", "title"]),
+        ({"durationDays": 1e15}, ["input", "durationDays"]),
+        ({"estimate": {"optimisticDays": 1, "mostLikelyDays": 2, "pessimisticDays": 1e9}}, ["input", "estimate"]),
+    ],
+)
+def test_values_beyond_the_limits_are_user_errors_on_every_store(
+    gql: GraphQL, plan_id: str, changes: dict, field: list[str]
+) -> None:
+    task = _task(gql, plan_id, "A")
+    payload = gql(PLANS, {"input": {"id": task, **changes}}, "UpdateTask")["updateTask"]
+    assert _errors(payload) == [("INVALID_INPUT", field)]
+
+
+def test_dependency_lag_is_bounded(gql: GraphQL, plan_id: str) -> None:
+    a, b = _task(gql, plan_id, "A"), _task(gql, plan_id, "B")
+    payload = gql(PLANS, {"input": {"predecessorId": a, "successorId": b, "lagDays": -1e9}}, "AddDependency")
+    assert _errors(payload["addDependency"]) == [("INVALID_INPUT", ["input", "lagDays"])]
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"eventType": "e" * 101}, ["input", "eventType"]),
+        ({"source": "s" * 201}, ["input", "source"]),
+        ({"idempotencyKey": "k" * 201}, ["input", "idempotencyKey"]),
+        ({"delayDays": 1e12}, ["input", "delayDays"]),
+        ({"probability": 1.5}, ["input", "probability"]),
+        ({"payload": json.dumps({"blob": "x" * 70_000})}, ["input", "payload"]),
+    ],
+)
+def test_event_values_beyond_the_limits_are_user_errors(
+    gql: GraphQL, plan_id: str, extra: dict, field: list[str]
+) -> None:
+    payload = gql(
+        EVENTS,
+        {"input": {"planId": plan_id, "eventType": "strike", "severity": "LOW", "title": "Strike", **extra}},
+        "IngestExternalEvent",
+    )["ingestExternalEvent"]
+    assert _errors(payload) == [("INVALID_INPUT", field)]
+
+
+def test_nan_is_not_json(client, plan_id: str) -> None:
+    response = client.post(
+        "/graphql",
+        json={
+            "query": EVENTS,
+            "operationName": "IngestExternalEvent",
+            "variables": {
+                "input": {"planId": plan_id, "eventType": "x", "severity": "LOW", "title": "t", "payload": "NaN"}
+            },
+        },
+    )
+    assert response.status_code < 500
+    assert "NaN" in response.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("value", ["hello", "[1,2]", ["a", 1, None], {"nested": {"list": [1.5, True]}}, 7])
+def test_awsjson_payloads_round_trip_exactly(gql: GraphQL, plan_id: str, value: object) -> None:
+    """A JSON string value stays a string: the payload is decoded once, at the edge."""
+    created = gql(
+        EVENTS,
+        {
+            "input": {
+                "planId": plan_id,
+                "eventType": "x",
+                "severity": "LOW",
+                "title": "t",
+                "payload": json.dumps(value),
+            }
+        },
+        "IngestExternalEvent",
+    )["ingestExternalEvent"]
+    assert created["userErrors"] == []
+    events = gql(EVENTS, {"planId": plan_id}, "PlanEvents")["plan"]["externalEvents"]["edges"]
+    assert json.loads(events[-1]["node"]["payload"]) == value

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 from sqlalchemy import create_engine
@@ -16,9 +15,21 @@ from adapters.config import Settings
 INTROSPECTION = "{ __schema { queryType { name } } }"
 
 
+def _production(settings: Settings, **extra: str) -> Settings:
+    env = {
+        "PLANNER_ENV": "production",
+        "PLANNER_DATABASE_URL": settings.database_url,
+        "PLANNER_GRAPH_URL": settings.graph_url,
+        # Asked for, and ignored: production never trusts identity headers.
+        "PLANNER_IDENTITY_HEADERS": "1",
+        **extra,
+    }
+    return Settings.from_env(env)
+
+
 @pytest.fixture
 def production_client(settings: Settings) -> Iterator[TestClient]:
-    app = bootstrap(replace(settings, production=True, identity_headers=False))
+    app = bootstrap(_production(settings))
     with TestClient(create_asgi_app(app)) as client:
         yield client
     app.close()
@@ -44,10 +55,30 @@ def test_production_turns_off_graphiql_introspection_and_suggestions(production_
     assert "Did you mean" not in suggestion["errors"][0]["message"]
 
 
-def test_production_ignores_identity_headers(production_client: TestClient) -> None:
-    mutation = 'mutation { createPlan(input: {name: "P"}) { userErrors { code } plan { name } } }'
-    as_viewer = production_client.post("/graphql", json={"query": mutation}, headers={"x-planner-groups": "viewer"})
-    assert as_viewer.json()["data"]["createPlan"]["plan"] == {"name": "P"}
+MUTATION = 'mutation { createPlan(input: {name: "P"}) { userErrors { code } plan { name } } }'
+
+
+def test_production_callers_are_read_only_viewers_whatever_their_headers_say(production_client: TestClient) -> None:
+    anonymous = production_client.post("/graphql", json={"query": MUTATION}).json()["data"]["createPlan"]
+    assert anonymous["userErrors"] == [{"code": "FORBIDDEN"}]
+    claimed = production_client.post(
+        "/graphql", json={"query": MUTATION}, headers={"x-planner-user": "eve", "x-planner-groups": "admin"}
+    ).json()["data"]["createPlan"]
+    assert claimed["userErrors"] == [{"code": "FORBIDDEN"}]
+
+
+def test_production_operators_may_grant_the_default_caller_a_group(settings: Settings) -> None:
+    app = bootstrap(_production(settings, PLANNER_DEV_GROUPS="planner"))
+    with TestClient(create_asgi_app(app)) as client:
+        created = client.post("/graphql", json={"query": MUTATION}).json()["data"]["createPlan"]
+    app.close()
+    assert created["plan"] == {"name": "P"}
+
+
+def test_an_unknown_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="development or production"):
+        Settings.from_env({"PLANNER_ENV": "prod"})
+    assert Settings.from_env({"PLANNER_ENV": " Production "}).production is True
 
 
 def test_healthz(client, app) -> None:

@@ -51,8 +51,11 @@ class SqlTaskRepository:
         self._write_assignees(task)
         return True
 
-    def delete(self, task_id: str) -> None:
-        self._conn.execute(delete(tasks).where(tasks.c.id == task_id))
+    def delete(self, task_id: str, version: int | None = None) -> bool:
+        query = delete(tasks).where(tasks.c.id == task_id)
+        if version is not None:
+            query = query.where(tasks.c.version == version)
+        return self._conn.execute(query).rowcount == 1
 
     def for_plan(self, plan_id: str) -> list[Task]:
         return self._load(select(tasks).where(tasks.c.plan_id == plan_id).order_by(tasks.c.id))

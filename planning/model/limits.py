@@ -1,0 +1,54 @@
+"""Bounds every stored value respects, checked in the domain so that every store agrees.
+
+Without them a long text or an absurd number would pass on SQLite and fail on PostgreSQL (or
+overflow the calendar), ending as an internal error instead of a clear answer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from planning.errors import invalid
+
+# About 400 years of working days: more than any plan, less than the calendar can hold.
+MAX_DAYS = 100_000.0
+MAX_ASSIGNEES = 50
+MAX_PAYLOAD_BYTES = 64 * 1024
+
+
+def check_text(value: str, field: str, *, max_length: int, required: bool = True) -> None:
+    if required and not value.strip():
+        raise invalid(f"{field} must not be empty", field)
+    if len(value) > max_length:
+        raise invalid(f"{field} is longer than {max_length} characters", field)
+    if "\x00" in value:
+        raise invalid(f"{field} must not contain NUL characters", field)
+
+
+def check_optional_text(value: str | None, field: str, *, max_length: int) -> None:
+    if value is not None:
+        check_text(value, field, max_length=max_length, required=False)
+
+
+def check_days(value: float, field: str, *, negative: bool = False) -> None:
+    """A finite number of working days within ``MAX_DAYS`` (and not below 0 unless ``negative``)."""
+    if isinstance(value, bool) or not math.isfinite(value):
+        raise invalid(f"{field} must be a finite number of working days", field)
+    low = -MAX_DAYS if negative else 0.0
+    if not low <= value <= MAX_DAYS:
+        bound = f"between {low:,.0f} and {MAX_DAYS:,.0f}" if negative else f"between 0 and {MAX_DAYS:,.0f}"
+        raise invalid(f"{field} must be {bound} working days, got {value:g}", field)
+
+
+def check_json(value: Any, field: str) -> None:
+    """Plain JSON (no NaN or Infinity, which JSON has no words for), at most 64 KiB of it."""
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        raise invalid(f"{field} must be plain JSON (no NaN or Infinity)", field) from None
+    if len(text.encode()) > MAX_PAYLOAD_BYTES:
+        raise invalid(f"{field} is larger than {MAX_PAYLOAD_BYTES // 1024} KiB", field)
+    if "\\u0000" in text:
+        raise invalid(f"{field} must not contain NUL characters", field)
