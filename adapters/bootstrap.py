@@ -38,6 +38,8 @@ class Application:
         return RequestContext(services=self.services, principal=principal)
 
     def close(self) -> None:
+        # Cancels queued runs and stops a running one at its next progress report (both stay
+        # QUEUED in the store for the next start's recover()), so closing does not wait them out.
         self.simulation_queue.shutdown(wait=True)
         self.projection.stop()
         self.graph.close()
@@ -50,9 +52,11 @@ def bootstrap(settings: Settings, *, migrate: bool = True) -> Application:
         upgrade(engine)
     handle = open_graph(settings.graph_url)
     graph = ThreadConfinedGraph(handle.graph, close=handle.close)
-    projector = GraphProjector(lambda: SqlUnitOfWork(engine), graph)
-    projection = ProjectionRunner(projector)
     clock = SystemClock()
+    # The projector's own units of work trigger no projection; the services' ones kick it after
+    # each commit (synchronously while the graph is healthy, see ProjectionRunner's breaker).
+    projector = GraphProjector(lambda: SqlUnitOfWork(engine), graph, clock=clock)
+    projection = ProjectionRunner(projector)
     deps = ServiceDeps(uow=lambda: SqlUnitOfWork(engine, on_commit=projection.kick), clock=clock, ids=TimeOrderedIds())
     identity = HeaderIdentity(
         Principal(settings.dev_user, frozenset(settings.dev_groups)), trust_headers=settings.identity_headers

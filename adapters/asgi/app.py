@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 import uuid
@@ -68,6 +69,22 @@ class RequestLog:
             structlog.contextvars.unbind_contextvars("request_id")
 
 
+STALE_SWEEP_INTERVAL_S = 60.0
+
+
+async def _fail_stale_simulations(app: Application) -> None:
+    """Runs whose worker died (in this process or another) stop heartbeating; end them FAILED."""
+    while True:
+        await asyncio.sleep(STALE_SWEEP_INTERVAL_S)
+        try:
+            failed = await asyncio.to_thread(app.services.simulations.fail_stale)
+        except Exception as exc:  # noqa: BLE001 - a failed sweep is retried at the next interval
+            log.warning("stale simulation sweep failed", error=str(exc))
+            continue
+        if failed:
+            log.info("stale simulations ended", count=failed)
+
+
 def create_asgi_app(app: Application) -> ASGIApp:
     async def healthz(_request: Request) -> JSONResponse:
         try:
@@ -86,7 +103,9 @@ def create_asgi_app(app: Application) -> ASGIApp:
         if recovered:
             log.info("simulations recovered after a restart", count=recovered)
         app.projection.start()
+        sweeper = asyncio.create_task(_fail_stale_simulations(app))
         yield
+        sweeper.cancel()
         app.close()
 
     starlette = Starlette(

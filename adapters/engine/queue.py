@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Protocol
 
 import structlog
 
 log = structlog.get_logger("planner.simulations")
+
+
+class SimulationRunner(Protocol):
+    """Runs one simulation by id; stops early (leaving it QUEUED) once ``should_stop`` answers True."""
+
+    def __call__(self, simulation_id: str, *, should_stop: Callable[[], bool]) -> object: ...
 
 
 class ThreadSimulationQueue:
@@ -17,24 +25,54 @@ class ThreadSimulationQueue:
 
     def __init__(self, workers: int = 1) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="simulation")
-        self._run: Callable[[str], object] | None = None
+        self._run: SimulationRunner | None = None
+        self._stopping = threading.Event()
+        self._futures: set[Future[None]] = set()
+        self._lock = threading.Lock()
 
-    def bind(self, run: Callable[[str], object]) -> None:
+    def bind(self, run: SimulationRunner) -> None:
         """The function that runs one simulation by id (the service's ``execute``)."""
         self._run = run
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
 
     def submit(self, simulation_id: str) -> None:
         if self._run is None:
             raise RuntimeError("the simulation queue has no runner bound")
+        if self._stopping.is_set():
+            # Shutting down: the run stays QUEUED in the store and the next start recovers it.
+            log.info("simulation left queued: the queue is shutting down", simulation_id=simulation_id)
+            return
         run = self._run
+        should_stop = self._stopping.is_set
 
         def job() -> None:
+            if should_stop():
+                return
             try:
-                run(simulation_id)
+                run(simulation_id, should_stop=should_stop)
             except Exception:
                 log.exception("simulation worker failed", simulation_id=simulation_id)
 
-        self._pool.submit(job)
+        with self._lock:
+            future = self._pool.submit(job)
+            self._futures.add(future)
+        future.add_done_callback(self._forget)
+
+    def _forget(self, future: Future[None]) -> None:
+        with self._lock:
+            self._futures.discard(future)
 
     def shutdown(self, *, wait: bool = True) -> None:
-        self._pool.shutdown(wait=wait, cancel_futures=not wait)
+        """Stop promptly: pending runs are cancelled (they stay QUEUED in the store for the next
+        start's recovery) and a running one is asked to stop at its next progress report, which
+        puts it back to QUEUED. ``wait`` waits for that running one to let go."""
+        self._stopping.set()
+        with self._lock:
+            pending = list(self._futures)
+        cancelled = sum(1 for f in pending if f.cancel())
+        if cancelled:
+            log.info("queued simulations left for the next start", count=cancelled)
+        self._pool.shutdown(wait=wait, cancel_futures=True)

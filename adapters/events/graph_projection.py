@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import structlog
 
@@ -12,37 +13,103 @@ log = structlog.get_logger("planner.projection")
 class ProjectionRunner:
     """Keeps the graph caught up with the outbox: right after each commit, and every few seconds.
 
-    Projecting right after a commit gives the local API read-your-writes on graph questions;
-    the periodic pass retries after the graph was unreachable. Failures are logged, never
-    raised into the write that triggered them: the write is committed already.
+    Projecting right after a commit gives the local API read-your-writes on graph questions
+    while the graph is healthy. A circuit breaker keeps a graph that is down or slow from
+    holding up writes: once a pass fails (or a kick waited ``kick_wait_s`` for another pass in
+    vain), the breaker opens and ``kick`` only wakes the background loop and returns at once.
+    The loop retries every ``retry_s`` and closes the breaker when a pass succeeds. Without a
+    running loop (a CLI command), a kick makes the retry itself once ``retry_s`` has passed.
+    Failures are logged, never raised into the write that triggered them: it is committed.
     """
 
-    def __init__(self, projector: GraphProjector, *, interval_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        projector: GraphProjector,
+        *,
+        interval_s: float = 5.0,
+        retry_s: float = 3.0,
+        kick_wait_s: float = 5.0,
+    ) -> None:
         self._projector = projector
-        self._interval = interval_s
+        self.interval_s = interval_s
+        self.retry_s = retry_s
+        self.kick_wait_s = kick_wait_s
         self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._state = threading.Lock()
+        self._opened_at: float | None = None
         self._thread: threading.Thread | None = None
 
+    @property
+    def breaker_open(self) -> bool:
+        return self._opened_at is not None
+
+    def _loop_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def kick(self) -> None:
-        try:
-            progress = self._projector.catch_up()
-        except Exception as exc:  # noqa: BLE001 - any graph failure only delays the projection
-            log.warning("graph projection behind; will retry", error=f"{type(exc).__name__}: {exc}")
+        opened_at = self._opened_at
+        if opened_at is not None and (self._loop_running() or time.monotonic() - opened_at < self.retry_s):
+            self._wake.set()
             return
+        self._attempt(wait_s=self.kick_wait_s)
+
+    def _attempt(self, *, wait_s: float | None) -> bool:
+        """One pass; True when the graph took everything pending (the breaker is closed then)."""
+        try:
+            progress = self._projector.catch_up(wait_s=wait_s)
+        except Exception as exc:  # noqa: BLE001 - any graph failure only delays the projection
+            self._open(f"{type(exc).__name__}: {exc}")
+            return False
+        if progress.held_by == self._projector.lease.holder:
+            # A kick waited in vain for this process's own pass: the graph is slow.
+            self._open("a projection pass is taking too long")
+            return False
+        if progress.skipped:
+            log.info("graph projection held elsewhere; will retry", holder=progress.held_by)
+            return False
+        with self._state:
+            was_open, self._opened_at = self._opened_at is not None, None
+        if was_open:
+            log.info("graph projection caught up; writes project synchronously again", position=progress.position)
         if progress.applied:
             log.debug("graph projected", applied=progress.applied, position=progress.position)
+        return True
+
+    def _open(self, reason: str) -> None:
+        with self._state:
+            was_open = self._opened_at is not None
+            self._opened_at = time.monotonic()
+        if was_open:
+            log.debug("graph projection still behind", error=reason)
+        else:
+            log.warning(
+                "graph projection behind; writes no longer wait for it, retrying in the background", error=reason
+            )
+        self._wake.set()
 
     def start(self) -> None:
         if self._thread is None:
+            self._stop.clear()
             self._thread = threading.Thread(target=self._loop, name="graph-projection", daemon=True)
             self._thread.start()
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
-            self.kick()
+        while not self._stop.is_set():
+            if self._opened_at is not None:
+                # Breaker open: retry on a fixed cadence, however many writes ask for it.
+                if self._stop.wait(self.retry_s):
+                    return
+            else:
+                self._wake.wait(self.interval_s)
+                if self._stop.is_set():
+                    return
+            self._wake.clear()
+            self._attempt(wait_s=None)
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
-            self._thread.join(timeout=self._interval + 5)
+            self._thread.join(timeout=self.interval_s + 5)
             self._thread = None

@@ -158,6 +158,9 @@ simulations = Table(
     Column("created_at", Timestamp, nullable=False),
     Column("started_at", Timestamp),
     Column("completed_at", Timestamp),
+    # Written when a worker claims the run and with every progress write: a RUNNING run whose
+    # heartbeat is old died with its worker (recover() fails it), a fresh one is alive elsewhere.
+    Column("heartbeat_at", Timestamp),
 )
 
 outbox = Table(
@@ -176,6 +179,10 @@ outbox_checkpoints = Table(
     metadata,
     Column("consumer", String(100), primary_key=True),
     Column("position", Integer, nullable=False),
+    # A lease: only ``holder`` may apply this consumer's events until ``lease_until`` (processes
+    # share it through the store, so a server and `planner graph rebuild` cannot interleave).
+    Column("holder", String(200)),
+    Column("lease_until", Timestamp),
 )
 
 Index("ix_simulations_plan_created", simulations.c.plan_id, simulations.c.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from planning.events import OutboxMessage, PlanEvent
@@ -45,7 +46,10 @@ class TaskRepository(Protocol):
         """Store ``task`` if the stored version is ``task.version - 1``; False when it is not."""
         ...
 
-    def delete(self, task_id: str) -> None: ...
+    def delete(self, task_id: str, version: int | None = None) -> bool:
+        """Delete the task (only at ``version`` when given); False when nothing was deleted."""
+        ...
+
     def for_plan(self, plan_id: str) -> list[Task]: ...
     def page(self, plan_id: str, task_filter: TaskFilter, after: str | None, limit: int) -> list[Task]: ...
     def count(self, plan_id: str, task_filter: TaskFilter) -> int: ...
@@ -88,6 +92,28 @@ class SimulationRepository(Protocol):
     def latest(self, plan_ids: Sequence[str]) -> dict[str, Simulation]: ...
     def with_status(self, statuses: Sequence[SimulationStatus]) -> list[Simulation]: ...
 
+    # Status changes that race with other workers are conditional: each answers whether it won.
+
+    def claim(self, simulation: Simulation, heartbeat: datetime) -> bool:
+        """Store ``simulation`` (RUNNING) if the stored run is still QUEUED; beat the heartbeat."""
+        ...
+
+    def record_progress(self, simulation: Simulation, heartbeat: datetime) -> bool:
+        """Store the progress of a run that is still RUNNING, and beat its heartbeat."""
+        ...
+
+    def finish(self, simulation: Simulation) -> bool:
+        """Store a finished (or re-queued) run if the stored one is still RUNNING."""
+        ...
+
+    def stale_running(self, beaten_before: datetime) -> list[Simulation]:
+        """RUNNING runs whose heartbeat is older than ``beaten_before`` (or missing)."""
+        ...
+
+    def fail_stale(self, simulation: Simulation, beaten_before: datetime) -> bool:
+        """Store ``simulation`` (FAILED) if the stored run is RUNNING with a heartbeat still stale."""
+        ...
+
 
 class Outbox(Protocol):
     """Events committed with the changes they describe, read in order by projectors."""
@@ -99,4 +125,33 @@ class Outbox(Protocol):
         """The last position ``consumer`` has fully applied (0 when it has applied none)."""
         ...
 
-    def save_checkpoint(self, consumer: str, position: int) -> None: ...
+    def save_checkpoint(self, consumer: str, position: int) -> None:
+        """Set the position, ignoring the lease (tooling and tests; projectors use the lease)."""
+        ...
+
+    # A lease on a consumer's checkpoint row keeps one holder at a time applying its events,
+    # across threads and processes. Times are the caller's clock (UTC).
+
+    def acquire_lease(self, consumer: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Take the lease until ``until`` if it is free, expired or ``holder``'s already."""
+        ...
+
+    def lease_holder(self, consumer: str, now: datetime) -> tuple[str, datetime] | None:
+        """Who holds an unexpired lease, and until when; None when nobody does."""
+        ...
+
+    def renew_lease(self, consumer: str, holder: str, until: datetime) -> bool:
+        """Extend ``holder``'s lease; False when ``holder`` no longer holds it."""
+        ...
+
+    def release_lease(self, consumer: str, holder: str) -> None: ...
+    def advance_checkpoint(self, consumer: str, holder: str, position: int, until: datetime) -> bool:
+        """Under ``holder``'s lease, move the position forward (never back) and renew the lease.
+
+        False when ``holder`` no longer holds the lease: nothing was written.
+        """
+        ...
+
+    def reset_checkpoint(self, consumer: str, holder: str, position: int) -> bool:
+        """Under ``holder``'s lease, set the position even backwards (a rebuild); False without it."""
+        ...

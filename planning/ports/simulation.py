@@ -34,6 +34,12 @@ class SimulationRequest:
 
 
 Progress = Callable[[int, int], None]
+"""Called with (iterations done, iterations in all) as a run goes; it may raise to stop the run
+(SimulationStopped, for one), and the simulator lets what it raises propagate."""
+
+
+class SimulationStopped(Exception):
+    """Raised by a progress callback to stop a run early (the worker is shutting down)."""
 
 
 class RiskSimulator(Protocol):

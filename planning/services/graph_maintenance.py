@@ -3,8 +3,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from planning.graph_projection import graph_edge, graph_task
-from planning.ports import DependencyGraph, GraphEdge, GraphTask, UnitOfWorkFactory
-from planning.services.projection import GRAPH_CONSUMER
+from planning.ports import Clock, DependencyGraph, GraphEdge, GraphTask, UnitOfWorkFactory
+from planning.services.projection import (
+    GRAPH_CONSUMER,
+    LEASE_S,
+    CheckpointLease,
+    LeaseLost,
+    UtcClock,
+    lease_holder_id,
+)
+
+# How long a rebuild waits for a projector (here or in another process) to let the graph go.
+REBUILD_WAIT_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +43,20 @@ class GraphDrift:
 
 
 class GraphMaintenance:
-    def __init__(self, uow: UnitOfWorkFactory, graph: DependencyGraph) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        graph: DependencyGraph,
+        *,
+        clock: Clock | None = None,
+        holder: str | None = None,
+        lease_s: float = LEASE_S,
+    ) -> None:
         self._uow = uow
         self._graph = graph
+        self.lease = CheckpointLease(
+            uow, GRAPH_CONSUMER, holder or lease_holder_id("rebuild"), clock or UtcClock(), lease_s
+        )
 
     def _expected(self) -> tuple[int, dict[str, GraphTask], dict[str, GraphEdge]]:
         with self._uow() as uow:
@@ -50,18 +71,30 @@ class GraphMaintenance:
                 after = plans[-1].id
         return position, tasks, edges
 
-    def rebuild(self) -> tuple[int, int]:
+    def rebuild(self, *, wait_s: float = REBUILD_WAIT_S) -> tuple[int, int]:
         """Replace the graph with what the relational store holds; the projector resumes after it.
+
+        The rebuild holds the graph checkpoint's lease throughout, so no projector (in this
+        process or another) applies events to the graph meanwhile; it waits up to ``wait_s`` for
+        the lease and raises ProjectionBusy when it is still held.
 
         The outbox position is read before the data: changes committed in between are applied
         again by the projector, which is harmless because every graph write is idempotent.
         """
-        position, tasks, edges = self._expected()
-        self._graph.clear()
-        self._graph.bulk_load(list(tasks.values()), list(edges.values()))
-        with self._uow() as uow:
-            uow.outbox.save_checkpoint(GRAPH_CONSUMER, position)
-            uow.commit()
+        self.lease.acquire(wait_s)
+        try:
+            with self.lease.kept_alive() as lost:
+                position, tasks, edges = self._expected()
+                self._graph.clear()
+                self._graph.bulk_load(list(tasks.values()), list(edges.values()))
+        except BaseException:
+            self.lease.release()
+            raise
+        if lost.is_set() or not self.lease.reset_and_release(position):
+            raise LeaseLost(
+                "the graph checkpoint lease expired during the rebuild and another holder took it; "
+                "run the rebuild again"
+            )
         return len(tasks), len(edges)
 
     def check(self) -> GraphDrift:

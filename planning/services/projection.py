@@ -1,19 +1,173 @@
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import socket
 import threading
+import time
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
+from planning.errors import DomainError, ErrorCode
 from planning.events import OutboxMessage, PlanEventKind
 from planning.graph_projection import graph_edge, graph_edge_from_snapshot, graph_task, graph_task_from_snapshot
-from planning.ports import DependencyGraph, MissingVertex, UnitOfWorkFactory
+from planning.ports import Clock, DependencyGraph, MissingVertex, UnitOfWorkFactory
 
 GRAPH_CONSUMER = "graph"
+# How long a lease on a consumer's checkpoint lasts unless renewed; holders renew it well before.
+LEASE_S = 30.0
+
+log = logging.getLogger("planner.projection")
 
 
 @dataclass(frozen=True, slots=True)
 class ProjectionProgress:
+    """What a pass applied and where the checkpoint stands.
+
+    ``held_by`` names the holder of the checkpoint's lease when it was someone else's: the pass
+    did nothing (another process or a rebuild is projecting), and ``position`` is the checkpoint.
+    """
+
     applied: int
     position: int
+    held_by: str | None = None
+
+    @property
+    def skipped(self) -> bool:
+        return self.held_by is not None
+
+
+class ProjectionBusy(DomainError):
+    """Another holder kept the checkpoint's lease for longer than the caller would wait."""
+
+    def __init__(self, consumer: str, holder: str | None, until: datetime | None) -> None:
+        who = f"{holder} (until {until.isoformat(timespec='seconds')})" if holder and until else "another holder"
+        super().__init__(
+            ErrorCode.UNAVAILABLE,
+            f"the {consumer} projection is busy: its checkpoint is leased by {who}; "
+            "another `planner graph rebuild`, `planner graph project` or a server is applying events. "
+            "Try again shortly.",
+        )
+        self.holder = holder
+
+
+class LeaseLost(RuntimeError):
+    """The checkpoint's lease expired and another holder took it while this one worked."""
+
+
+def lease_holder_id(role: str) -> str:
+    """A holder id unique to this object in this process: role, host, process id, a nonce."""
+    return f"{role}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class UtcClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def today(self) -> date:
+        return self.now().date()
+
+
+class CheckpointLease:
+    """The lease on one consumer's checkpoint row, shared by every process on the store.
+
+    Whoever holds it is the only one applying that consumer's events (or rebuilding its target);
+    checkpoint writes under it only move forward, except a rebuild's explicit reset. A holder
+    that dies leaves a lease that expires after ``lease_s``.
+    """
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, consumer: str, holder: str, clock: Clock, lease_s: float = LEASE_S
+    ) -> None:
+        self._uow = uow
+        self.consumer = consumer
+        self.holder = holder
+        self._clock = clock
+        self.lease_s = lease_s
+
+    def _until(self) -> datetime:
+        return self._clock.now() + timedelta(seconds=self.lease_s)
+
+    def try_acquire(self) -> tuple[bool, int, tuple[str, datetime] | None]:
+        """(taken, checkpoint position, the other holder and its expiry when not taken)."""
+        with self._uow() as uow:
+            now = self._clock.now()
+            taken = uow.outbox.acquire_lease(self.consumer, self.holder, now, now + timedelta(seconds=self.lease_s))
+            other = None if taken else uow.outbox.lease_holder(self.consumer, now)
+            position = uow.outbox.checkpoint(self.consumer)
+            uow.commit()
+        return taken, position, other
+
+    def acquire(self, wait_s: float, poll_s: float = 0.2) -> int:
+        """Take the lease, waiting up to ``wait_s``; the checkpoint position. ProjectionBusy if not."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            taken, position, other = self.try_acquire()
+            if taken:
+                return position
+            if time.monotonic() >= deadline:
+                raise ProjectionBusy(self.consumer, *(other or (None, None)))
+            time.sleep(min(poll_s, max(deadline - time.monotonic(), 0.0)))
+
+    def renew(self) -> bool:
+        with self._uow() as uow:
+            renewed = uow.outbox.renew_lease(self.consumer, self.holder, self._until())
+            uow.commit()
+        return renewed
+
+    def advance(self, position: int) -> bool:
+        """Move the checkpoint forward to ``position`` and renew; False when the lease was lost."""
+        with self._uow() as uow:
+            saved = uow.outbox.advance_checkpoint(self.consumer, self.holder, position, self._until())
+            uow.commit()
+        return saved
+
+    def reset_and_release(self, position: int) -> bool:
+        """Set the checkpoint (even backwards) and give the lease up, in one transaction."""
+        with self._uow() as uow:
+            reset = uow.outbox.reset_checkpoint(self.consumer, self.holder, position)
+            uow.outbox.release_lease(self.consumer, self.holder)
+            if reset:
+                uow.commit()
+        return reset
+
+    def release(self) -> None:
+        """Give the lease up; a failure only leaves it to expire."""
+        try:
+            with self._uow() as uow:
+                uow.outbox.release_lease(self.consumer, self.holder)
+                uow.commit()
+        except Exception:
+            log.warning("could not release the %s checkpoint lease; it expires by itself", self.consumer, exc_info=True)
+
+    @contextlib.contextmanager
+    def kept_alive(self) -> Iterator[threading.Event]:
+        """Renew the lease from a background thread while the block runs (for long single calls).
+
+        Yields an event that is set if a renewal found the lease lost.
+        """
+        stop = threading.Event()
+        lost = threading.Event()
+
+        def renew_until_stopped() -> None:
+            while not stop.wait(self.lease_s / 3):
+                try:
+                    if not self.renew():
+                        lost.set()
+                        return
+                except Exception:
+                    log.warning("could not renew the %s checkpoint lease", self.consumer, exc_info=True)
+
+        keeper = threading.Thread(target=renew_until_stopped, name=f"{self.consumer}-lease", daemon=True)
+        keeper.start()
+        try:
+            yield lost
+        finally:
+            stop.set()
+            keeper.join()
 
 
 class GraphProjector:
@@ -23,34 +177,75 @@ class GraphProjector:
     idempotent, so a message applied twice (after a crash between the write and the
     checkpoint) leaves the graph as applying it once, and a graph that is down only delays the
     projection: the checkpoint stays at the last message the graph took.
+
+    One projector at a time: threads of a process take a lock, processes take the lease on the
+    checkpoint row (a pass that finds it held elsewhere does nothing and says who holds it).
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, graph: DependencyGraph, *, batch_size: int = 500) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        graph: DependencyGraph,
+        *,
+        batch_size: int = 500,
+        clock: Clock | None = None,
+        holder: str | None = None,
+        lease_s: float = LEASE_S,
+    ) -> None:
         self._uow = uow
         self._graph = graph
         self._batch_size = batch_size
         self._lock = threading.Lock()
+        self.lease = CheckpointLease(
+            uow, GRAPH_CONSUMER, holder or lease_holder_id("projector"), clock or UtcClock(), lease_s
+        )
 
-    def catch_up(self) -> ProjectionProgress:
-        """Apply every message not applied yet; raise what the graph raised, keeping progress."""
+    def catch_up(self, *, wait_s: float | None = None) -> ProjectionProgress:
+        """Apply every message not applied yet; raise what the graph raised, keeping progress.
+
+        ``wait_s`` bounds the wait for another thread of this process that is projecting; when it
+        runs out, nothing is done and ``held_by`` names this projector.
+        """
+        if not self._lock.acquire(timeout=-1 if wait_s is None else wait_s):
+            return ProjectionProgress(0, self._checkpoint(), held_by=self.lease.holder)
+        try:
+            taken, position, other = self.lease.try_acquire()
+            if not taken:
+                return ProjectionProgress(0, position, held_by=other[0] if other else "another holder")
+            try:
+                return self._apply_after(position)
+            finally:
+                self.lease.release()
+        finally:
+            self._lock.release()
+
+    def _apply_after(self, position: int) -> ProjectionProgress:
         applied = 0
-        with self._lock:
-            position = self._checkpoint()
-            while True:
-                with self._uow() as uow:
-                    batch = uow.outbox.read_after(position, self._batch_size)
-                if not batch:
-                    return ProjectionProgress(applied, position)
-                done = position
-                try:
-                    for message in batch:
-                        self._apply(message)
-                        done = message.position
-                        applied += 1
-                finally:
-                    if done > position:
-                        self._save(done)
-                        position = done
+        renewed = time.monotonic()
+        while True:
+            with self._uow() as uow:
+                batch = uow.outbox.read_after(position, self._batch_size)
+            if not batch:
+                return ProjectionProgress(applied, position)
+            done = position
+            kept = True
+            try:
+                for message in batch:
+                    if time.monotonic() - renewed > self.lease.lease_s / 3:
+                        # A slow graph: keep the lease (and the progress so far) before it runs out.
+                        if not self.lease.advance(done):
+                            raise LeaseLost(f"the {GRAPH_CONSUMER} checkpoint lease was taken over mid-batch")
+                        renewed = time.monotonic()
+                    self._apply(message)
+                    done = message.position
+                    applied += 1
+            finally:
+                if done > position:
+                    kept = self.lease.advance(done)
+                    renewed = time.monotonic()
+                    position = done
+            if not kept:
+                raise LeaseLost(f"the {GRAPH_CONSUMER} checkpoint lease was taken over; stopped at {position}")
 
     def pending(self) -> int:
         with self._uow() as uow:
@@ -74,11 +269,6 @@ class GraphProjector:
     def _checkpoint(self) -> int:
         with self._uow() as uow:
             return uow.outbox.checkpoint(GRAPH_CONSUMER)
-
-    def _save(self, position: int) -> None:
-        with self._uow() as uow:
-            uow.outbox.save_checkpoint(GRAPH_CONSUMER, position)
-            uow.commit()
 
     def _apply(self, message: OutboxMessage) -> None:
         event = message.event

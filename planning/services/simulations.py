@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import logging
 import random
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
 from planning.documents import PlanDocument
 from planning.errors import DomainError, ErrorCode, invalid, not_found
@@ -19,13 +20,37 @@ from planning.model.simulation import (
     Simulation,
     SimulationStatus,
 )
+from planning.model.task import scheduling_points
 from planning.ports.graph import GraphEdge, GraphTask
-from planning.ports.simulation import Progress, Risk, RiskSimulator, SimulationQueue, SimulationRequest
+from planning.ports.simulation import (
+    Progress,
+    Risk,
+    RiskSimulator,
+    SimulationQueue,
+    SimulationRequest,
+    SimulationStopped,
+)
 from planning.principal import Principal
 from planning.services.base import Page, ServiceDeps, ordered
 
-# Progress is written at most this often: each write is a transaction.
+# Progress is written at most this often: each write is a transaction, and beats the heartbeat.
 PROGRESS_INTERVAL_S = 0.5
+# A RUNNING run whose heartbeat is older than this died with its worker: recover() fails it.
+STALE_AFTER = timedelta(minutes=2)
+# What a run that failed for an unexpected reason tells clients; the details go to the log.
+UNEXPECTED_FAILURE = "the simulation failed unexpectedly; the error has been logged"
+# Attempts at storing a finished run before leaving it to recover() (its heartbeat goes stale).
+FINISH_ATTEMPTS = 3
+
+log = logging.getLogger("planner.simulations")
+
+
+class _RunLost(Exception):
+    """The run is no longer RUNNING in the store: another process failed it as stale."""
+
+
+class _EngineValueError(Exception):
+    """A ValueError the engine raised about the plan: its message is meant for the user."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,23 +118,32 @@ class SimulationService:
         if find_cycle((d.predecessor_id, d.successor_id) for d in deps):
             raise DomainError(ErrorCode.CYCLE, "the plan's dependencies form a cycle", ("input", "planId"))
 
-    def execute(self, simulation_id: str) -> Simulation:
-        """Run a queued simulation to the end; failures end it FAILED with the reason."""
+    def execute(self, simulation_id: str, *, should_stop: Callable[[], bool] | None = None) -> Simulation | None:
+        """Claim a queued run and take it to the end; failures end it FAILED with the reason.
+
+        Answers None when the run was not this worker's to finish: another worker claimed it
+        first (or it is not QUEUED any more), ``should_stop`` asked it to stop (it is QUEUED
+        again, for the next start's recover()), or another process failed it as stale.
+        """
+        now = self._deps.clock.now()
         with self._deps.uow() as uow:
             simulation = uow.simulations.get(simulation_id)
             if simulation is None or simulation.status is not SimulationStatus.QUEUED:
-                raise not_found("queued simulation", simulation_id)
+                log.info("simulation %s is not queued any more; skipped", simulation_id)
+                return None
             plan = uow.plans.get(simulation.plan_id)
             tasks = uow.tasks.for_plan(simulation.plan_id)
             deps = uow.dependencies.for_plan(simulation.plan_id)
             events = uow.external_events.for_plan(simulation.plan_id)
-            simulation = simulation.started(self._deps.clock.now())
-            uow.simulations.update(simulation)
+            simulation = simulation.started(now)
+            if not uow.simulations.claim(simulation, now):
+                log.info("simulation %s was claimed by another worker; skipped", simulation_id)
+                return None
             uow.outbox.append(self._event(simulation, PlanEventKind.SIMULATION_STARTED))
             uow.commit()
         try:
             if plan is None:
-                raise LookupError("the plan was deleted")
+                raise DomainError(ErrorCode.NOT_FOUND, "the plan was deleted")
             request = SimulationRequest(
                 tasks=tuple(graph_task(t) for t in tasks),
                 edges=tuple(graph_edge(d) for d in deps),
@@ -122,36 +156,94 @@ class SimulationService:
                 shards=simulation.shards,
                 distribution=simulation.distribution,
             )
-            result = self._simulator.simulate(request, self._progress_writer(simulation))
-        except Exception as exc:  # noqa: BLE001 - whatever stopped the run is its error message
-            return self._finish(simulation.failed(f"{type(exc).__name__}: {exc}", self._deps.clock.now()))
+            progress = self._progress_writer(simulation, should_stop)
+            try:
+                result = self._simulator.simulate(request, progress)
+            except ValueError as exc:
+                raise _EngineValueError(str(exc)) from exc
+        except SimulationStopped:
+            self._requeue(simulation)
+            return None
+        except _RunLost:
+            log.warning("simulation %s was failed as stale by another process; its result is dropped", simulation.id)
+            return None
+        except Exception as exc:  # noqa: BLE001 - whatever stopped the run ends it FAILED
+            return self._finish(simulation.failed(self._client_error(simulation, exc), self._deps.clock.now()))
         return self._finish(simulation.succeeded(result, self._deps.clock.now()))
 
-    def _progress_writer(self, simulation: Simulation) -> Progress:
+    @staticmethod
+    def _client_error(simulation: Simulation, exc: Exception) -> str:
+        """What clients may read: the domain's and the engine's messages about the plan, else
+        a generic message (the details, which may name SQL or hosts, go to the log)."""
+        if isinstance(exc, DomainError):
+            return exc.message
+        if isinstance(exc, _EngineValueError):
+            return f"the plan cannot be simulated: {exc}"
+        log.error("simulation %s failed unexpectedly", simulation.id, exc_info=exc)
+        return UNEXPECTED_FAILURE
+
+    def _progress_writer(self, simulation: Simulation, should_stop: Callable[[], bool] | None = None) -> Progress:
         last = [0.0]
 
         def report(done: int, total: int) -> None:
+            if should_stop is not None and should_stop():
+                raise SimulationStopped(simulation.id)
             now = time.monotonic()
             if done < total and now - last[0] < PROGRESS_INTERVAL_S:
                 return
             last[0] = now
-            with self._deps.uow() as uow:
-                uow.simulations.update(simulation.advanced(done))
-                uow.commit()
+            try:
+                with self._deps.uow() as uow:
+                    still_running = uow.simulations.record_progress(simulation.advanced(done), self._deps.clock.now())
+                    uow.commit()
+            except Exception:  # a missed progress write must not end the run
+                log.warning("could not store the progress of simulation %s", simulation.id, exc_info=True)
+                return
+            if not still_running:
+                raise _RunLost(simulation.id)
 
         return report
 
-    def _finish(self, simulation: Simulation) -> Simulation:
+    def _requeue(self, simulation: Simulation) -> None:
+        """Put a stopped run back to QUEUED, as it was before a worker claimed it."""
+        queued = replace(
+            simulation, status=SimulationStatus.QUEUED, started_at=None, progress=0.0, completed_iterations=0
+        )
+        try:
+            with self._deps.uow() as uow:
+                uow.simulations.finish(queued)
+                uow.commit()
+        except Exception:  # then the stale heartbeat lets recover() deal with it
+            log.warning("could not put stopped simulation %s back in the queue", simulation.id, exc_info=True)
+            return
+        log.info("simulation %s stopped and queued again", simulation.id)
+
+    def _finish(self, simulation: Simulation) -> Simulation | None:
+        """Store the finished run (if it is still RUNNING: not failed meanwhile as stale).
+
+        A store that keeps failing leaves the run RUNNING without heartbeats: recover() fails it
+        once the heartbeat is stale.
+        """
         kind = (
             PlanEventKind.SIMULATION_COMPLETED
             if simulation.status is SimulationStatus.SUCCEEDED
             else PlanEventKind.SIMULATION_FAILED
         )
-        with self._deps.uow() as uow:
-            uow.simulations.update(simulation)
-            uow.outbox.append(self._event(simulation, kind))
-            uow.commit()
-        return simulation
+        for attempt in range(1, FINISH_ATTEMPTS + 1):
+            try:
+                with self._deps.uow() as uow:
+                    if not uow.simulations.finish(simulation):
+                        log.warning("simulation %s is not RUNNING any more; its end is dropped", simulation.id)
+                        return None
+                    uow.outbox.append(self._event(simulation, kind))
+                    uow.commit()
+                return simulation
+            except Exception:
+                if attempt == FINISH_ATTEMPTS:
+                    raise
+                log.warning("could not store the end of simulation %s; retrying", simulation.id, exc_info=True)
+                time.sleep(0.5 * attempt)
+        return None  # pragma: no cover - the loop returns or raises
 
     def _event(self, simulation: Simulation, kind: PlanEventKind) -> PlanEvent:
         return PlanEvent(
@@ -170,19 +262,34 @@ class SimulationService:
         )
 
     def recover(self) -> int:
-        """After a restart: runs that were RUNNING died with the process; QUEUED ones go again."""
+        """After a restart: runs whose worker died (RUNNING, heartbeat older than STALE_AFTER)
+        end FAILED, QUEUED ones go to the queue again. Runs other processes are running keep
+        beating their heartbeat and are left alone; a QUEUED run handed to several queues is
+        run by whichever worker claims it first."""
+        failed = self.fail_stale()
         with self._deps.uow() as uow:
-            stale = uow.simulations.with_status([SimulationStatus.RUNNING])
             queued = uow.simulations.with_status([SimulationStatus.QUEUED])
-            now = self._deps.clock.now()
-            for simulation in stale:
-                failed = simulation.failed("interrupted: the server stopped while it ran", now)
-                uow.simulations.update(failed)
-                uow.outbox.append(self._event(failed, PlanEventKind.SIMULATION_FAILED))
-            uow.commit()
         for simulation in queued:
             self._queue.submit(simulation.id)
-        return len(stale) + len(queued)
+        return failed + len(queued)
+
+    def fail_stale(self) -> int:
+        """End FAILED the RUNNING runs whose heartbeat is older than STALE_AFTER; how many.
+
+        recover() does this at start; a run whose worker died less than STALE_AFTER before
+        that is only caught by a later call (safe to make periodically, from any process).
+        """
+        now = self._deps.clock.now()
+        beaten_before = now - STALE_AFTER
+        failed = 0
+        with self._deps.uow() as uow:
+            for simulation in uow.simulations.stale_running(beaten_before):
+                ended = simulation.failed("interrupted: the server stopped while it ran", now)
+                if uow.simulations.fail_stale(ended, beaten_before):
+                    uow.outbox.append(self._event(ended, PlanEventKind.SIMULATION_FAILED))
+                    failed += 1
+            uow.commit()
+        return failed
 
     def plan_request(self, cmd: RunSimulation) -> tuple[SimulationRequest, dict[str, str]]:
         """What a run of a stored plan would simulate, and its task titles; nothing is stored."""
@@ -249,11 +356,8 @@ def document_request(
     """A simulation of a plan document as it stands, task keys serving as ids."""
     tasks = []
     for t in doc.tasks:
-        if t.estimate is not None:
-            points = (t.estimate.optimistic_days, t.estimate.most_likely_days, t.estimate.pessimistic_days)
-        else:
-            duration = t.duration_days or 0.0
-            points = (duration, duration, duration)
+        # The parser guarantees an estimate or a duration for every task.
+        points = scheduling_points(t.estimate, t.duration_days) or (0.0, 0.0, 0.0)
         tasks.append(GraphTask(t.key, "document", t.status.value, t.percent_complete, *points))
     edges = tuple(
         GraphEdge(f"{d.predecessor}->{d.successor}", "document", d.predecessor, d.successor, d.lag_days)

@@ -80,7 +80,7 @@ def test_unreadable_files_get_clean_messages(env, tmp_path: Path, capsys) -> Non
 
 def test_db_upgrade(env, capsys) -> None:
     assert main(["db", "upgrade"]) == 0
-    assert "database at revision 0002" in capsys.readouterr().out
+    assert "database at revision 0003" in capsys.readouterr().out
 
 
 def test_schema_export_check_passes_on_the_committed_files(capsys) -> None:

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from sqlalchemy import Connection, func, select, text, update
+from datetime import datetime
+
+from sqlalchemy import Connection, case, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sql.rows import utc
 from adapters.sql.tables import outbox, outbox_checkpoints
@@ -63,8 +66,83 @@ class SqlOutbox:
         return int(value or 0)
 
     def save_checkpoint(self, consumer: str, position: int) -> None:
+        """Set the position whatever it was and whoever holds the lease (tooling and tests only)."""
         result = self._conn.execute(
             update(outbox_checkpoints).where(outbox_checkpoints.c.consumer == consumer).values(position=position)
         )
         if result.rowcount == 0:
             self._conn.execute(outbox_checkpoints.insert().values(consumer=consumer, position=position))
+
+    # The checkpoint's lease: one holder at a time, across processes, on either store. Every
+    # change is a single conditional statement, so two holders racing for it cannot both win
+    # (PostgreSQL re-checks the WHERE clause after a concurrent update commits; SQLite units of
+    # work are serialised by BEGIN IMMEDIATE).
+
+    def acquire_lease(self, consumer: str, holder: str, now: datetime, until: datetime) -> bool:
+        if self._take_lease(consumer, holder, now, until):
+            return True
+        # No row yet, or one another holder leases: make sure the row exists, then try again.
+        values = {"consumer": consumer, "position": 0}
+        if self._conn.dialect.name == "postgresql":
+            self._conn.execute(postgresql.insert(outbox_checkpoints).values(values).on_conflict_do_nothing())
+        else:
+            self._conn.execute(sqlite.insert(outbox_checkpoints).values(values).on_conflict_do_nothing())
+        return self._take_lease(consumer, holder, now, until)
+
+    def _take_lease(self, consumer: str, holder: str, now: datetime, until: datetime) -> bool:
+        row = outbox_checkpoints.c
+        taken = self._conn.execute(
+            update(outbox_checkpoints)
+            .where(
+                row.consumer == consumer,
+                or_(row.holder.is_(None), row.holder == holder, row.lease_until.is_(None), row.lease_until < utc(now)),
+            )
+            .values(holder=holder, lease_until=utc(until))
+        )
+        return taken.rowcount == 1
+
+    def lease_holder(self, consumer: str, now: datetime) -> tuple[str, datetime] | None:
+        found = self._conn.execute(
+            select(outbox_checkpoints.c.holder, outbox_checkpoints.c.lease_until).where(
+                outbox_checkpoints.c.consumer == consumer
+            )
+        ).first()
+        if found is None or found.holder is None or found.lease_until is None or utc(found.lease_until) < utc(now):
+            return None
+        return found.holder, utc(found.lease_until)
+
+    def renew_lease(self, consumer: str, holder: str, until: datetime) -> bool:
+        row = outbox_checkpoints.c
+        result = self._conn.execute(
+            update(outbox_checkpoints)
+            .where(row.consumer == consumer, row.holder == holder)
+            .values(lease_until=utc(until))
+        )
+        return result.rowcount == 1
+
+    def release_lease(self, consumer: str, holder: str) -> None:
+        row = outbox_checkpoints.c
+        self._conn.execute(
+            update(outbox_checkpoints)
+            .where(row.consumer == consumer, row.holder == holder)
+            .values(holder=None, lease_until=None)
+        )
+
+    def advance_checkpoint(self, consumer: str, holder: str, position: int, until: datetime) -> bool:
+        row = outbox_checkpoints.c
+        result = self._conn.execute(
+            update(outbox_checkpoints)
+            .where(row.consumer == consumer, row.holder == holder)
+            .values(
+                position=case((row.position < position, position), else_=row.position),
+                lease_until=utc(until),
+            )
+        )
+        return result.rowcount == 1
+
+    def reset_checkpoint(self, consumer: str, holder: str, position: int) -> bool:
+        row = outbox_checkpoints.c
+        result = self._conn.execute(
+            update(outbox_checkpoints).where(row.consumer == consumer, row.holder == holder).values(position=position)
+        )
+        return result.rowcount == 1

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, or_, select, update
 
 from adapters.sql.rows import utc
 from adapters.sql.tables import simulations
@@ -103,3 +104,52 @@ class SqlSimulationRepository:
             select(simulations).where(simulations.c.status.in_([s.value for s in statuses])).order_by(simulations.c.id)
         )
         return [_from_row(r) for r in self._conn.execute(query).mappings()]
+
+    def _update_if(self, simulation: Simulation, status: SimulationStatus, **extra: Any) -> bool:
+        result = self._conn.execute(
+            update(simulations)
+            .where(simulations.c.id == simulation.id, simulations.c.status == status.value)
+            .values({**_values(simulation), **extra})
+        )
+        return result.rowcount == 1
+
+    def claim(self, simulation: Simulation, heartbeat: datetime) -> bool:
+        return self._update_if(simulation, SimulationStatus.QUEUED, heartbeat_at=utc(heartbeat))
+
+    def record_progress(self, simulation: Simulation, heartbeat: datetime) -> bool:
+        result = self._conn.execute(
+            update(simulations)
+            .where(simulations.c.id == simulation.id, simulations.c.status == SimulationStatus.RUNNING.value)
+            .values(
+                progress=simulation.progress,
+                completed_iterations=simulation.completed_iterations,
+                heartbeat_at=utc(heartbeat),
+            )
+        )
+        return result.rowcount == 1
+
+    def finish(self, simulation: Simulation) -> bool:
+        return self._update_if(simulation, SimulationStatus.RUNNING)
+
+    def _stale(self, beaten_before: datetime) -> Any:
+        return or_(simulations.c.heartbeat_at.is_(None), simulations.c.heartbeat_at < utc(beaten_before))
+
+    def stale_running(self, beaten_before: datetime) -> list[Simulation]:
+        query = (
+            select(simulations)
+            .where(simulations.c.status == SimulationStatus.RUNNING.value, self._stale(beaten_before))
+            .order_by(simulations.c.id)
+        )
+        return [_from_row(r) for r in self._conn.execute(query).mappings()]
+
+    def fail_stale(self, simulation: Simulation, beaten_before: datetime) -> bool:
+        result = self._conn.execute(
+            update(simulations)
+            .where(
+                simulations.c.id == simulation.id,
+                simulations.c.status == SimulationStatus.RUNNING.value,
+                self._stale(beaten_before),
+            )
+            .values(_values(simulation))
+        )
+        return result.rowcount == 1

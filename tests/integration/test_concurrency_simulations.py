@@ -1,0 +1,367 @@
+"""Simulation runs across workers and processes, on both stores.
+
+Two ``Application`` objects on one database stand for two server processes: a QUEUED run is
+claimed by exactly one worker, recover() leaves runs another process is running alone, shutting
+down does not wait for queued or running simulations, and failures tell clients only what is
+meant for them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from adapters.bootstrap import Application, bootstrap
+from adapters.config import Settings
+from adapters.sql import SqlUnitOfWork
+from adapters.sql.repositories.simulations import SqlSimulationRepository
+from adapters.sql.rows import utc
+from adapters.sql.tables import simulations as simulations_table
+from planning.errors import DomainError, ErrorCode
+from planning.model.simulation import SimulationStatus
+from planning.principal import Principal
+from planning.services import simulations as simulations_module
+from planning.services.simulations import UNEXPECTED_FAILURE, RunSimulation
+from tests.integration.graph_reference import RefTask, plan_document
+
+ADMIN = Principal("t", frozenset({"admin"}))
+TASKS = [RefTask(f"t{i}", 1 + i % 3) for i in range(4)]
+EDGES = [("t0", "t1", 0), ("t1", "t2", 0), ("t0", "t3", 0)]
+
+
+class FakeSimulator:
+    """Reports progress ``steps`` times, ``delay_s`` apart, optionally waiting on ``gate`` first."""
+
+    def __init__(self, steps: int = 4, delay_s: float = 0.0, gate: threading.Event | None = None) -> None:
+        self.steps = steps
+        self.delay_s = delay_s
+        self.gate = gate
+        self.started = threading.Event()
+        self.calls = 0
+
+    def simulate(self, request: Any, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+        self.calls += 1
+        self.started.set()
+        for step in range(1, self.steps + 1):
+            if self.gate is not None:
+                self.gate.wait(30)
+            time.sleep(self.delay_s)
+            if progress is not None:
+                progress(step * request.iterations // self.steps, request.iterations)
+        return {"onTimeProbability": 0.5}
+
+
+@pytest.fixture(autouse=True)
+def _progress_every_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(simulations_module, "PROGRESS_INTERVAL_S", 0.0)
+
+
+@pytest.fixture
+def second(settings: Settings) -> Iterator[Application]:
+    """Another process on the same store (and graph)."""
+    application = bootstrap(settings)
+    yield application
+    application.close()
+
+
+def _hold_queue(app: Application) -> None:
+    """Runs requested through ``app`` stay QUEUED: its queue's worker does nothing."""
+    app.simulation_queue.bind(lambda _simulation_id, *, should_stop: None)
+
+
+def _plan(app: Application) -> str:
+    return app.services.documents.import_document(plan_document("Sim", TASKS, EDGES), ADMIN).id
+
+
+def _queued(app: Application, plan_id: str, count: int = 1) -> list[str]:
+    _hold_queue(app)
+    runs = [
+        app.services.simulations.request(RunSimulation(plan_id, iterations=100, seed=i), ADMIN) for i in range(count)
+    ]
+    return [r.id for r in runs]
+
+
+def _status(app: Application, simulation_id: str) -> SimulationStatus:
+    found = app.services.simulations.get_many([simulation_id])[0]
+    assert found is not None
+    return found.status
+
+
+def _events(app: Application, simulation_id: str) -> list[str]:
+    with SqlUnitOfWork(app.engine) as uow:
+        return [m.event.kind.value for m in uow.outbox.read_after(0, 100_000) if m.event.entity_id == simulation_id]
+
+
+def _set_heartbeat(app: Application, simulation_id: str, at: datetime | None) -> None:
+    with app.engine.begin() as conn:
+        conn.execute(update(simulations_table).where(simulations_table.c.id == simulation_id).values(heartbeat_at=at))
+
+
+def _wait_for(predicate: Callable[[], bool], timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+# M5: claiming
+
+
+def test_a_queued_run_is_claimed_by_exactly_one_of_many_workers_in_two_processes(
+    app: Application, second: Application
+) -> None:
+    plan_id = _plan(app)
+    run_ids = _queued(app, plan_id, count=6)
+    for application in (app, second):
+        application.services.simulations._simulator = FakeSimulator(steps=2, delay_s=0.01)
+    services = [app.services.simulations, second.services.simulations] * 3
+    barrier = threading.Barrier(len(services))
+    outcomes: list[tuple[str, bool]] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def worker(service: Any) -> None:
+        try:
+            barrier.wait()
+            for run_id in run_ids:
+                result = service.execute(run_id)
+                with lock:
+                    outcomes.append((run_id, result is not None))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in services]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    for run_id in run_ids:
+        assert sum(won for rid, won in outcomes if rid == run_id) == 1
+        assert _events(app, run_id) == ["SIMULATION_STARTED", "SIMULATION_COMPLETED"]
+        assert _status(app, run_id) is SimulationStatus.SUCCEEDED
+
+
+def test_claim_is_conditional_on_the_run_being_queued(app: Application) -> None:
+    plan_id = _plan(app)
+    (run_id,) = _queued(app, plan_id)
+    now = datetime.now(UTC)
+    with SqlUnitOfWork(app.engine) as uow:
+        queued = uow.simulations.get(run_id)
+        assert queued is not None
+        assert uow.simulations.claim(queued.started(now), now)
+        assert not uow.simulations.claim(queued.started(now), now)
+        uow.commit()
+    assert app.services.simulations.execute(run_id) is None
+
+
+# M5: recover() and heartbeats
+
+
+def test_recover_in_another_process_leaves_a_live_run_alone(app: Application, second: Application) -> None:
+    plan_id = _plan(app)
+    gate = threading.Event()
+    fake = FakeSimulator(gate=gate)
+    app.services.simulations._simulator = fake
+    (run_id,) = _queued(app, plan_id)
+    worker = threading.Thread(target=app.services.simulations.execute, args=(run_id,))
+    worker.start()
+    try:
+        assert fake.started.wait(10)
+        _wait_for(lambda: _status(app, run_id) is SimulationStatus.RUNNING)
+        _hold_queue(second)
+        # The other process starts while this one runs the simulation: the run is alive.
+        assert second.services.simulations.recover() == 0
+        assert _status(app, run_id) is SimulationStatus.RUNNING
+    finally:
+        gate.set()
+        worker.join(30)
+    assert _status(app, run_id) is SimulationStatus.SUCCEEDED
+    assert _events(app, run_id) == ["SIMULATION_STARTED", "SIMULATION_COMPLETED"]
+
+
+def test_recover_fails_a_run_whose_heartbeat_is_stale_and_its_worker_then_stops(app: Application) -> None:
+    plan_id = _plan(app)
+    gate = threading.Event()
+    fake = FakeSimulator(gate=gate)
+    app.services.simulations._simulator = fake
+    (run_id,) = _queued(app, plan_id)
+    results: list[Any] = []
+    worker = threading.Thread(target=lambda: results.append(app.services.simulations.execute(run_id)))
+    worker.start()
+    try:
+        assert fake.started.wait(10)
+        # The worker's process hangs (no heartbeat for three minutes); a restart fails the run.
+        _set_heartbeat(app, run_id, datetime.now(UTC) - timedelta(minutes=3))
+        assert app.services.simulations.recover() == 1
+        failed = app.services.simulations.get_many([run_id])[0]
+        assert failed is not None
+        assert failed.status is SimulationStatus.FAILED
+        assert "interrupted" in (failed.error or "")
+    finally:
+        gate.set()
+        worker.join(30)
+    # The worker's next progress write found the run FAILED: it stopped and kept that verdict.
+    assert results == [None]
+    assert _status(app, run_id) is SimulationStatus.FAILED
+    assert _events(app, run_id) == ["SIMULATION_STARTED", "SIMULATION_FAILED"]
+
+
+def test_progress_writes_beat_the_heartbeat(app: Application, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan_id = _plan(app)
+    (run_id,) = _queued(app, plan_id)
+    app.services.simulations._simulator = FakeSimulator(steps=3, delay_s=0.05)
+    beats: list[datetime | None] = []
+    real = SqlSimulationRepository.record_progress
+
+    def spy(self: SqlSimulationRepository, simulation: Any, heartbeat: datetime) -> bool:
+        beats.append(heartbeat)
+        return real(self, simulation, heartbeat)
+
+    monkeypatch.setattr(SqlSimulationRepository, "record_progress", spy)
+    app.services.simulations.execute(run_id)
+    assert len(beats) == 3
+    with SqlUnitOfWork(app.engine) as uow:
+        stored = (
+            uow.connection.execute(simulations_table.select().where(simulations_table.c.id == run_id)).mappings().one()
+        )
+    assert stored["heartbeat_at"] is not None
+    assert abs(utc(stored["heartbeat_at"]) - beats[-1]) < timedelta(seconds=1)
+
+
+def test_a_run_whose_end_cannot_be_stored_is_failed_by_recover_once_stale(
+    app: Application, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan_id = _plan(app)
+    (run_id,) = _queued(app, plan_id)
+    app.services.simulations._simulator = FakeSimulator()
+
+    def store_down(self: Any, simulation: Any) -> bool:
+        raise ConnectionError("store unreachable")
+
+    monkeypatch.setattr(SqlSimulationRepository, "finish", store_down)
+    monkeypatch.setattr(simulations_module, "FINISH_ATTEMPTS", 2)
+    with pytest.raises(ConnectionError):
+        app.services.simulations.execute(run_id)
+    monkeypatch.undo()
+    assert _status(app, run_id) is SimulationStatus.RUNNING
+    _hold_queue(app)
+    # A fresh heartbeat: the run might still be finishing somewhere; left alone.
+    assert app.services.simulations.recover() == 0
+    _set_heartbeat(app, run_id, datetime.now(UTC) - timedelta(minutes=3))
+    assert app.services.simulations.recover() == 1
+    assert _status(app, run_id) is SimulationStatus.FAILED
+
+
+def test_two_processes_recovering_the_same_queued_runs_run_each_once(app: Application, second: Application) -> None:
+    plan_id = _plan(app)
+    run_ids = _queued(app, plan_id, count=3)
+    for application in (app, second):
+        application.services.simulations._simulator = FakeSimulator(steps=2, delay_s=0.01)
+        application.simulation_queue.bind(application.services.simulations.execute)
+    assert app.services.simulations.recover() == 3
+    second.services.simulations.recover()
+    _wait_for(lambda: all(_status(app, r) is SimulationStatus.SUCCEEDED for r in run_ids))
+    time.sleep(0.2)
+    for run_id in run_ids:
+        assert _events(app, run_id) == ["SIMULATION_STARTED", "SIMULATION_COMPLETED"]
+
+
+# M6: shutting down
+
+
+def test_shutdown_cancels_queued_runs_and_stops_the_running_one(app: Application, settings: Settings) -> None:
+    plan_id = _plan(app)
+    slow = FakeSimulator(steps=3000, delay_s=0.02)  # a minute, unless stopped
+    app.services.simulations._simulator = slow
+    run_ids = [
+        app.services.simulations.request(RunSimulation(plan_id, iterations=100, seed=i), ADMIN).id for i in range(3)
+    ]
+    assert slow.started.wait(10)
+    _wait_for(lambda: _status(app, run_ids[0]) is SimulationStatus.RUNNING)
+    began = time.monotonic()
+    app.simulation_queue.shutdown(wait=True)
+    assert time.monotonic() - began < 5
+    assert slow.calls == 1
+    # Every run is QUEUED again, the interrupted one without its partial progress.
+    for run_id in run_ids:
+        run = app.services.simulations.get_many([run_id])[0]
+        assert run is not None
+        assert run.status is SimulationStatus.QUEUED
+        assert run.progress == 0.0
+        assert run.started_at is None
+    # The next start runs them all.
+    restarted = bootstrap(settings)
+    try:
+        restarted.services.simulations._simulator = FakeSimulator()
+        assert restarted.services.simulations.recover() == 3
+        _wait_for(lambda: all(_status(restarted, r) is SimulationStatus.SUCCEEDED for r in run_ids))
+    finally:
+        restarted.close()
+
+
+def test_a_run_requested_after_shutdown_stays_queued(app: Application) -> None:
+    plan_id = _plan(app)
+    app.simulation_queue.shutdown(wait=True)
+    run = app.services.simulations.request(RunSimulation(plan_id, iterations=100, seed=1), ADMIN)
+    time.sleep(0.1)
+    assert _status(app, run.id) is SimulationStatus.QUEUED
+
+
+# M2: what a failed run tells clients
+
+
+def _fail_with(app: Application, exc: Exception) -> str | None:
+    plan_id = _plan(app)
+    (run_id,) = _queued(app, plan_id)
+
+    class Broken:
+        def simulate(self, *_args: Any, **_kwargs: Any) -> dict[str, Any]:
+            raise exc
+
+    app.services.simulations._simulator = Broken()
+    done = app.services.simulations.execute(run_id)
+    assert done is not None
+    assert done.status is SimulationStatus.FAILED
+    stored = app.services.simulations.get_many([run_id])[0]
+    assert stored is not None
+    assert stored.error == done.error
+    return done.error
+
+
+def test_an_unexpected_failure_is_logged_and_clients_get_a_generic_message(
+    app: Application, caplog: pytest.LogCaptureFixture
+) -> None:
+    leak = RuntimeError('(psycopg.OperationalError) connection to server at "10.1.2.3" failed [SQL: SELECT secret]')
+    with caplog.at_level(logging.ERROR, logger="planner.simulations"):
+        error = _fail_with(app, leak)
+    assert error == UNEXPECTED_FAILURE
+    assert "10.1.2.3" in caplog.text
+    assert "SELECT secret" in caplog.text
+
+
+def test_a_domain_error_keeps_its_message(app: Application) -> None:
+    error = _fail_with(app, DomainError(ErrorCode.CYCLE, "the plan's dependencies form a cycle: a -> b -> a"))
+    assert error == "the plan's dependencies form a cycle: a -> b -> a"
+
+
+def test_the_engines_value_error_about_the_plan_keeps_its_message(app: Application) -> None:
+    error = _fail_with(app, ValueError("task 't3': percent_complete must be within 0..100"))
+    assert error is not None
+    assert "task 't3': percent_complete must be within 0..100" in error
+
+
+def test_a_value_error_outside_the_engine_is_not_shown(app: Application, monkeypatch: pytest.MonkeyPatch) -> None:
+    def bad_request(*_args: Any, **_kwargs: Any) -> Any:
+        raise ValueError("internal detail from building the request")
+
+    monkeypatch.setattr(simulations_module, "risks_of", bad_request)
+    error = _fail_with(app, RuntimeError("not reached"))
+    assert error == UNEXPECTED_FAILURE
