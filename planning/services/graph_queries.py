@@ -50,18 +50,12 @@ class GraphQueries:
     @staticmethod
     def upstream(graph: PlanGraph, task_id: str, max_depth: int | None) -> list[str]:
         """Transitive predecessors, nearest first (ties by id)."""
-        preds: dict[str, list[str]] = defaultdict(list)
-        for edge in graph.edges:
-            preds[edge.successor_id].append(edge.predecessor_id)
-        return _nearest_first(reachable(preds, task_id, max_depth))
+        return _nearest_first(reachable(_neighbours(graph, forward=False), task_id, max_depth))
 
     @staticmethod
     def downstream(graph: PlanGraph, task_id: str, max_depth: int | None) -> list[str]:
         """Transitive successors, nearest first (ties by id)."""
-        succs: dict[str, list[str]] = defaultdict(list)
-        for edge in graph.edges:
-            succs[edge.predecessor_id].append(edge.successor_id)
-        return _nearest_first(reachable(succs, task_id, max_depth))
+        return _nearest_first(reachable(_neighbours(graph, forward=True), task_id, max_depth))
 
     @classmethod
     def risk_scores(cls, graph: PlanGraph, schedule: Schedule) -> dict[str, float]:
@@ -74,9 +68,7 @@ class GraphQueries:
         can no longer slip.
         """
         others = max(len(graph.tasks) - 1, 1)
-        succs: dict[str, list[str]] = defaultdict(list)
-        for edge in graph.edges:
-            succs[edge.predecessor_id].append(edge.successor_id)
+        succs = _neighbours(graph, forward=True)
         scores = {}
         for task in graph.tasks:
             timing = schedule.timings.get(task.task_id)
@@ -115,6 +107,17 @@ class GraphQueries:
             finish_date_after=after.finish_date,
             downstream_task_ids=tuple(downstream),
         )
+
+
+def _neighbours(graph: PlanGraph, *, forward: bool) -> dict[str, list[str]]:
+    """Each task's successors (``forward``) or predecessors."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for edge in graph.edges:
+        if forward:
+            out[edge.predecessor_id].append(edge.successor_id)
+        else:
+            out[edge.successor_id].append(edge.predecessor_id)
+    return out
 
 
 def _nearest_first(found: list[tuple[str, int]]) -> list[str]:
