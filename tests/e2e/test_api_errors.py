@@ -173,6 +173,7 @@ def test_viewers_may_read_but_not_write(gql: GraphQL, plan_id: str) -> None:
         ('{ plans(after: "@@@") { totalCount } }', {}, "not a cursor"),
         ('{ node(id: "garbage") { id } }', {}, "not an id of this API"),
         ("{ " + " ".join(f"a{i}: plans {{ totalCount }}" for i in range(40)) + " }", {}, "aliases"),
+        ("{ plans { " + "totalCount " * 4100 + "} }", {}, "token"),
         (
             "{ plans { edges { node { tasks { edges { node { dependsOn { dependsOn { dependsOn { dependsOn "
             "{ dependsOn { dependsOn { dependsOn { id } } } } } } } } } } } } } }",
