@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from planning.ports.graph import GraphEdge, GraphTask
+from planning.ports.graph import GraphTask
 
 TASK = "Task"
 DEPENDS_ON = "depends_on"
@@ -31,8 +31,6 @@ TASK_KEYS = (TASK_ID, PLAN_ID, STATUS, PERCENT_COMPLETE, *DURATION_KEYS)
 DEPENDENCY_ID = "dependency_id"
 LAG_DAYS = "lag_days"
 # Keys of the edge rows read by plan_graph (project() keys, not stored properties).
-SUCCESSOR = "successor_id"
-PREDECESSOR = "predecessor_id"
 
 
 def _optional_float(value: Any) -> float | None:
@@ -49,15 +47,4 @@ def task_from_row(row: Mapping[Any, Any]) -> GraphTask:
         optimistic_days=_optional_float(row.get(OPTIMISTIC)),
         most_likely_days=_optional_float(row.get(MOST_LIKELY)),
         pessimistic_days=_optional_float(row.get(PESSIMISTIC)),
-    )
-
-
-def edge_from_row(row: Mapping[str, Any]) -> GraphEdge:
-    """A ``GraphEdge`` from the ``project(...)`` row read by ``plan_graph``."""
-    return GraphEdge(
-        dependency_id=str(row[DEPENDENCY_ID]),
-        plan_id=str(row[PLAN_ID]),
-        predecessor_id=str(row[PREDECESSOR]),
-        successor_id=str(row[SUCCESSOR]),
-        lag_days=float(row.get(LAG_DAYS, 0.0)),
     )

@@ -35,7 +35,7 @@ from gremlin_python.process.graph_traversal import (
     GraphTraversalSource,
     __,
 )
-from gremlin_python.process.traversal import Cardinality, P
+from gremlin_python.process.traversal import Cardinality, Direction, P, T
 
 from planning.ports.graph import GraphEdge, GraphTask, PlanGraph
 
@@ -226,23 +226,43 @@ class GremlinDependencyGraph:
     # -- reads --------------------------------------------------------------------------
 
     def plan_graph(self, plan_id: str) -> PlanGraph:
-        """Two round trips: the plan's vertices, then its edges (each with both task ids)."""
+        """Two round trips: the plan's vertices, then its edges, both as ``elementMap()`` rows.
+
+        An edge's row names its end vertices by vertex id, which the vertex rows translate to
+        task ids; that is over twice as fast as asking each edge for its ends' task ids. An end
+        outside the plan's vertices (the domain never makes one) costs a third round trip.
+        """
         task_rows = self._submit(lambda g: g.V().has(s.TASK, s.PLAN_ID, plan_id).element_map(*s.TASK_KEYS).to_list())
         edge_rows = self._submit(
             lambda g: (
                 g.E()
                 .has(s.DEPENDS_ON, s.PLAN_ID, plan_id)
-                .project(s.DEPENDENCY_ID, s.PLAN_ID, s.LAG_DAYS, s.SUCCESSOR, s.PREDECESSOR)
-                .by(s.DEPENDENCY_ID)
-                .by(s.PLAN_ID)
-                .by(s.LAG_DAYS)
-                .by(__.out_v().values(s.TASK_ID))
-                .by(__.in_v().values(s.TASK_ID))
+                .element_map(s.DEPENDENCY_ID, s.PLAN_ID, s.LAG_DAYS)
                 .to_list()
             )
         )
+        task_of_vertex = {row[T.id]: str(row[s.TASK_ID]) for row in task_rows}
+        strangers = {
+            row[end][T.id] for row in edge_rows for end in (Direction.OUT, Direction.IN)
+        } - task_of_vertex.keys()
+        if strangers:
+            found = self._submit(lambda g: g.V(*sorted(strangers, key=str)).element_map(s.TASK_ID).to_list())
+            task_of_vertex.update((r[T.id], str(r[s.TASK_ID])) for r in found)
         tasks = sorted((s.task_from_row(r) for r in task_rows), key=lambda t: t.task_id)
-        edges = sorted((s.edge_from_row(r) for r in edge_rows), key=lambda e: e.dependency_id)
+        edges = sorted(
+            (
+                GraphEdge(
+                    dependency_id=str(row[s.DEPENDENCY_ID]),
+                    plan_id=str(row[s.PLAN_ID]),
+                    # depends_on runs from the successor (OUT) to its predecessor (IN).
+                    successor_id=task_of_vertex[row[Direction.OUT][T.id]],
+                    predecessor_id=task_of_vertex[row[Direction.IN][T.id]],
+                    lag_days=float(row.get(s.LAG_DAYS, 0.0)),
+                )
+                for row in edge_rows
+            ),
+            key=lambda e: e.dependency_id,
+        )
         return PlanGraph(tasks=tuple(tasks), edges=tuple(edges))
 
     def plan_ids(self) -> list[str]:
