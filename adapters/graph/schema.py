@@ -30,7 +30,6 @@ TASK_KEYS = (TASK_ID, PLAN_ID, STATUS, PERCENT_COMPLETE, *DURATION_KEYS)
 
 DEPENDENCY_ID = "dependency_id"
 LAG_DAYS = "lag_days"
-# Keys of the edge rows read by plan_graph (project() keys, not stored properties).
 
 
 def _optional_float(value: Any) -> float | None:
