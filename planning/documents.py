@@ -16,7 +16,8 @@ from typing import Any
 from planning.errors import DomainError, ErrorCode
 from planning.model import DependencyType, TaskStatus, ThreePointEstimate, WorkCalendar
 from planning.model.dag import path_between
-from planning.model.task import check_task_fields, implied_percent, implied_status
+from planning.model.limits import check_days
+from planning.model.task import check_task_fields, check_task_input, implied_percent, implied_status
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -154,8 +155,15 @@ def _task(raw: Any, index: int) -> DocumentTask:
             start_date=start,
             due_date=due,
             duration_days=None if duration is None else float(duration),
-            assignees=tuple(a.strip() for a in assignees if a.strip()),
-            planner_task_id=_optional_text(raw.get("plannerTaskId"), "plannerTaskId", label, where),
+        )
+        check_task_input(
+            {
+                "title": title,
+                "planner_task_id": _optional_text(raw.get("plannerTaskId"), "plannerTaskId", label, where),
+                "assignees": tuple(a.strip() for a in assignees if a.strip()),
+                "duration_days": None if duration is None else float(duration),
+                "estimate": estimate,
+            }
         )
     except DomainError as exc:
         field = exc.field[-1] if exc.field else "task"
@@ -222,6 +230,10 @@ def _dependency(raw: Any, index: int, keys: set[str]) -> DocumentDependency:
     lag = raw.get("lagDays", 0)
     if not _is_number(lag):
         raise DocumentError(f"dependencies[{index}]: lagDays: must be a number, not {lag!r}", *where, "lagDays")
+    try:
+        check_days(float(lag), "lagDays", negative=True)
+    except DomainError as exc:
+        raise DocumentError(f"dependencies[{index}]: {exc.message}", *where, "lagDays") from None
     return DocumentDependency(ends[0], ends[1], dep_type, float(lag))
 
 

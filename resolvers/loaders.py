@@ -15,6 +15,7 @@ from strawberry.dataloader import DataLoader
 
 from planning.model import Dependency, ExternalEvent, Plan, Task
 from planning.model.simulation import Simulation
+from planning.ports import GraphUnavailable
 from planning.services.registry import PlanningServices
 from resolvers.errors import Unavailable
 from resolvers.graph_views import PlanScheduleView
@@ -99,7 +100,7 @@ class ScheduleByPlanLoader(DataLoader[str, PlanScheduleView | None]):
                     continue
                 try:
                     graph = services.graph.plan_graph(plan.id)
-                except (ConnectionError, OSError, TimeoutError) as exc:
+                except (GraphUnavailable, ConnectionError, OSError, TimeoutError) as exc:
                     # Only an unreachable graph is the client's to retry; anything else is a fault.
                     raise Unavailable("the dependency graph cannot be read right now; try again shortly") from exc
                 schedule = services.graph.schedule(plan, graph) if graph.tasks else None

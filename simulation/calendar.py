@@ -117,5 +117,11 @@ def to_date(value: np.datetime64 | npt.NDArray[np.datetime64]) -> dt.date:
     result = np.asarray(value, dtype="datetime64[D]").astype(object)
     if isinstance(result, np.ndarray):
         result = result.item()
-    assert isinstance(result, dt.date)
+    if not isinstance(result, dt.date):
+        # numpy days beyond year 9999 have no datetime.date: they come back as plain integers.
+        raise CalendarOverflowError(f"the schedule runs past the last date a calendar can hold ({result})")
     return result
+
+
+class CalendarOverflowError(ValueError):
+    """A schedule that ends beyond the year 9999."""

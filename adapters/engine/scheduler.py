@@ -13,6 +13,7 @@ from simulation import (
     TaskInput,
     schedule_plan,
 )
+from simulation.calendar import CalendarOverflowError
 
 
 def calendar_input(calendar: WorkCalendar) -> CalendarInput:
@@ -48,6 +49,8 @@ class EngineScheduler:
             result = schedule_plan(plan)
         except CycleError as exc:
             raise DomainError(ErrorCode.CYCLE, f"the plan's dependencies form a cycle: {exc}") from exc
+        except CalendarOverflowError as exc:
+            raise DomainError(ErrorCode.INVALID_INPUT, f"the plan is too long to schedule: {exc}") from exc
         return Schedule(
             timings={
                 key: TaskTiming(

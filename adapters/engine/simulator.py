@@ -6,6 +6,7 @@ from adapters.engine.scheduler import calendar_input, task_input
 from planning.errors import DomainError, ErrorCode
 from planning.ports.simulation import Progress, SimulationRequest
 from simulation import CycleError, DependencyInput, PlanInput, RiskInput, simulate_plan
+from simulation.calendar import CalendarOverflowError
 
 
 def plan_input(request: SimulationRequest) -> PlanInput:
@@ -34,4 +35,6 @@ class EngineSimulator:
             )
         except CycleError as exc:
             raise DomainError(ErrorCode.CYCLE, f"the plan's dependencies form a cycle: {exc}") from exc
+        except CalendarOverflowError as exc:
+            raise DomainError(ErrorCode.INVALID_INPUT, f"the plan is too long to schedule: {exc}") from exc
         return report.to_json()

@@ -33,6 +33,8 @@ from typing import Any, Protocol, TypeVar
 from gremlin_python.driver.protocol import GremlinServerError
 from gremlin_python.process.graph_traversal import GraphTraversalSource
 
+from planning.ports.graph import GraphUnavailable
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -194,7 +196,8 @@ class RetryingExecutor:
                     self.policy.max_elapsed_s is not None and self._clock() - started >= self.policy.max_elapsed_s
                 )
                 if attempt >= self.policy.max_attempts or out_of_time:
-                    raise
+                    # Retries spent on a retryable failure: to callers, the graph is unavailable.
+                    raise GraphUnavailable(f"the graph did not answer after {attempt} attempts: {exc}") from exc
                 delay = self.policy.backoff(attempt, self._rand)
                 log.warning(
                     "graph traversal failed (%s, attempt %d of %d), retrying in %.3fs: %s",

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
+from planning.errors import invalid
 from planning.model.enums import DependencyType
-from planning.model.limits import check_days
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,4 +21,5 @@ class Dependency:
     created_at: datetime
 
     def __post_init__(self) -> None:
-        check_days(self.lag_days, "lagDays", negative=True)
+        if not math.isfinite(self.lag_days):
+            raise invalid("lagDays must be a finite number", "lagDays")

@@ -4,7 +4,6 @@ import math
 from dataclasses import dataclass
 
 from planning.errors import invalid
-from planning.model.limits import MAX_DAYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,8 +16,8 @@ class ThreePointEstimate:
 
     def __post_init__(self) -> None:
         points = (self.optimistic_days, self.most_likely_days, self.pessimistic_days)
-        if not all(math.isfinite(p) and abs(p) <= MAX_DAYS for p in points):
-            raise invalid(f"estimate points must be finite numbers of at most {MAX_DAYS:,.0f} days", "estimate")
+        if not all(math.isfinite(p) for p in points):
+            raise invalid("estimate points must be finite numbers", "estimate")
         if not 0 < self.optimistic_days <= self.most_likely_days <= self.pessimistic_days:
             raise invalid(
                 "estimate needs 0 < optimisticDays <= mostLikelyDays <= pessimisticDays, got "

@@ -9,6 +9,9 @@ from planning.errors import invalid
 from planning.model.enums import Severity
 from planning.model.limits import check_days, check_json, check_optional_text, check_text
 
+# Room for a feed's full text; the column itself is unbounded.
+MAX_DESCRIPTION_LENGTH = 100_000
+
 
 @dataclass(frozen=True, slots=True)
 class ExternalEvent:
@@ -34,12 +37,21 @@ class ExternalEvent:
     idempotency_key: str | None
 
     def __post_init__(self) -> None:
+        if not self.event_type.strip():
+            raise invalid("eventType must not be empty", "eventType")
+        if not self.title.strip():
+            raise invalid("title must not be empty", "title")
+        if not math.isfinite(self.delay_days) or self.delay_days < 0:
+            raise invalid("delayDays must be 0 or more working days", "delayDays")
+        if self.probability is not None and not (math.isfinite(self.probability) and 0 <= self.probability <= 1):
+            raise invalid("probability must be between 0 and 1", "probability")
+
+    def check_input(self) -> None:
+        """The bounds of what a caller sends; stored events are not held to them when read."""
         check_text(self.event_type, "eventType", max_length=100)
         check_text(self.title, "title", max_length=500)
-        check_optional_text(self.description, "description", max_length=10_000)
+        check_optional_text(self.description, "description", max_length=MAX_DESCRIPTION_LENGTH)
         check_optional_text(self.source, "source", max_length=200)
         check_optional_text(self.idempotency_key, "idempotencyKey", max_length=200)
         check_days(self.delay_days, "delayDays")
-        if self.probability is not None and not (math.isfinite(self.probability) and 0 <= self.probability <= 1):
-            raise invalid("probability must be between 0 and 1", "probability")
         check_json(self.payload, "payload")

@@ -23,8 +23,17 @@ def check_text(value: str, field: str, *, max_length: int, required: bool = True
         raise invalid(f"{field} must not be empty", field)
     if len(value) > max_length:
         raise invalid(f"{field} is longer than {max_length} characters", field)
+    _check_storable(value, field)
+
+
+def _check_storable(value: str, field: str) -> None:
+    """No NUL (PostgreSQL text refuses it) and nothing UTF-8 cannot encode (lone surrogates)."""
     if "\x00" in value:
         raise invalid(f"{field} must not contain NUL characters", field)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise invalid(f"{field} holds characters that are not valid Unicode text", field) from None
 
 
 def check_optional_text(value: str | None, field: str, *, max_length: int) -> None:
@@ -43,12 +52,28 @@ def check_days(value: float, field: str, *, negative: bool = False) -> None:
 
 
 def check_json(value: Any, field: str) -> None:
-    """Plain JSON (no NaN or Infinity, which JSON has no words for), at most 64 KiB of it."""
+    """Plain JSON (no NaN or Infinity, which JSON has no words for), at most 64 KiB of UTF-8."""
+    for text in _strings(value):
+        _check_storable(text, field)
     try:
-        text = json.dumps(value, allow_nan=False)
+        encoded = json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
     except (TypeError, ValueError):
         raise invalid(f"{field} must be plain JSON (no NaN or Infinity)", field) from None
-    if len(text.encode()) > MAX_PAYLOAD_BYTES:
+    if len(encoded) > MAX_PAYLOAD_BYTES:
         raise invalid(f"{field} is larger than {MAX_PAYLOAD_BYTES // 1024} KiB", field)
-    if "\\u0000" in text:
-        raise invalid(f"{field} must not contain NUL characters", field)
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string in a JSON value, keys included."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return found

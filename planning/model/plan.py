@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from planning.errors import invalid
 from planning.model.calendar import WorkCalendar
 from planning.model.limits import check_optional_text, check_text
 
@@ -23,5 +24,10 @@ class Plan:
     updated_at: datetime
 
     def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise invalid("name must not be empty", "name")
+
+    def check_input(self) -> None:
+        """The bounds of what a caller sends; stored plans are not held to them when read."""
         check_text(self.name, "name", max_length=MAX_NAME_LENGTH)
         check_optional_text(self.planner_plan_id, "plannerPlanId", max_length=MAX_PLANNER_ID_LENGTH)

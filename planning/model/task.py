@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -63,6 +65,15 @@ class Task:
         planner_task_id: str | None = None,
     ) -> Task:
         """A task at version 1: title trimmed, assignees trimmed and without repeats."""
+        check_task_input(
+            {
+                "title": title,
+                "planner_task_id": planner_task_id,
+                "assignees": assignees,
+                "duration_days": duration_days,
+                "estimate": estimate,
+            }
+        )
         return cls(
             id=id,
             plan_id=plan_id,
@@ -92,12 +103,36 @@ class Task:
                 f"the task is at version {self.version}, not {expected_version}; reload it and try again",
                 ("input", "expectedVersion"),
             )
+        check_task_input(changes)
         changes = dict(changes)
         if "status" in changes and "percent_complete" not in changes:
             changes["percent_complete"] = implied_percent(changes["status"], self.percent_complete)
         elif "percent_complete" in changes and "status" not in changes:
             changes["status"] = implied_status(changes["percent_complete"], self.status)
         return replace(self, **changes, version=self.version + 1, updated_at=at)
+
+
+def check_task_input(fields: Mapping[str, Any]) -> None:
+    """The bounds of values a caller sends (by attribute name); only the fields given are checked.
+
+    Kept apart from the invariants so that a task stored under older, looser bounds can still
+    be read, and changed in its other fields.
+    """
+    if "title" in fields:
+        check_text(fields["title"], "title", max_length=MAX_TITLE_LENGTH)
+    if "planner_task_id" in fields:
+        check_optional_text(fields["planner_task_id"], "plannerTaskId", max_length=MAX_PLANNER_ID_LENGTH)
+    if "assignees" in fields:
+        if len(fields["assignees"]) > MAX_ASSIGNEES:
+            raise invalid(f"a task has at most {MAX_ASSIGNEES} assignees", "assignees")
+        for assignee in fields["assignees"]:
+            check_text(assignee, "assignees", max_length=MAX_ASSIGNEE_LENGTH)
+    if fields.get("duration_days") is not None:
+        check_days(fields["duration_days"], "durationDays")
+    estimate = fields.get("estimate")
+    if estimate is not None:
+        for point in (estimate.optimistic_days, estimate.most_likely_days, estimate.pessimistic_days):
+            check_days(point, "estimate")
 
 
 def scheduling_points(
@@ -142,13 +177,10 @@ def check_task_fields(
     assignees: tuple[str, ...] = (),
     planner_task_id: str | None = None,
 ) -> None:
-    """The task invariants, in one place."""
-    check_text(title, "title", max_length=MAX_TITLE_LENGTH)
-    check_optional_text(planner_task_id, "plannerTaskId", max_length=MAX_PLANNER_ID_LENGTH)
-    if len(assignees) > MAX_ASSIGNEES:
-        raise invalid(f"a task has at most {MAX_ASSIGNEES} assignees", "assignees")
-    for assignee in assignees:
-        check_text(assignee, "assignees", max_length=MAX_ASSIGNEE_LENGTH)
+    """The task invariants, in one place. They hold for every task, stored ones included."""
+    del assignees, planner_task_id  # bounded on input only: see check_task_input
+    if not title.strip():
+        raise invalid("title must not be empty", "title")
     if isinstance(percent_complete, bool) or not 0 <= percent_complete <= 100:
         raise invalid(f"percentComplete must be between 0 and 100, got {percent_complete}", "percentComplete")
     if status is TaskStatus.COMPLETED and percent_complete != 100:
@@ -159,5 +191,5 @@ def check_task_fields(
         raise invalid("a NOT_STARTED task is 0 percent complete", "percentComplete")
     if start_date is not None and due_date is not None and start_date > due_date:
         raise invalid(f"startDate {start_date} is after dueDate {due_date}", "startDate")
-    if duration_days is not None:
-        check_days(duration_days, "durationDays")
+    if duration_days is not None and (not math.isfinite(duration_days) or duration_days < 0):
+        raise invalid("durationDays must be a finite number of working days, 0 or more", "durationDays")

@@ -1,7 +1,7 @@
 """What the domain needs from the outside world, as Protocols that adapters implement."""
 
 from planning.ports.clock import Clock, IdGenerator
-from planning.ports.graph import DependencyGraph, GraphEdge, GraphTask, MissingVertex, PlanGraph
+from planning.ports.graph import DependencyGraph, GraphEdge, GraphTask, GraphUnavailable, MissingVertex, PlanGraph
 from planning.ports.repositories import (
     DependencyRepository,
     ExternalEventRepository,
@@ -19,6 +19,7 @@ __all__ = [
     "ExternalEventRepository",
     "GraphEdge",
     "GraphTask",
+    "GraphUnavailable",
     "IdGenerator",
     "MissingVertex",
     "Outbox",

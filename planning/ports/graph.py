@@ -9,6 +9,10 @@ class MissingVertex(LookupError):
     """An edge was written while one of its task vertices is not in the graph."""
 
 
+class GraphUnavailable(ConnectionError):
+    """The graph did not answer, even after retrying: callers may try again later."""
+
+
 @dataclass(frozen=True, slots=True)
 class GraphTask:
     """A ``Task`` vertex: what graph questions need of a task."""

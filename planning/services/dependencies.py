@@ -7,6 +7,7 @@ from planning.errors import DomainError, ErrorCode, not_found
 from planning.events import PlanEvent, PlanEventKind
 from planning.model import Dependency, Task
 from planning.model.dag import path_between
+from planning.model.limits import check_days
 from planning.principal import Principal
 from planning.services.base import ServiceDeps
 from planning.snapshots import dependency_snapshot
@@ -18,6 +19,7 @@ class DependencyService:
 
     def add(self, cmd: AddDependency, principal: Principal) -> Dependency:
         principal.require_write()
+        check_days(cmd.lag_days, "lagDays", negative=True)
         now = self._deps.clock.now()
         with self._deps.uow() as uow:
             ends = [cmd.predecessor_id, cmd.successor_id]

@@ -43,6 +43,7 @@ class DocumentService:
             created_at=now,
             updated_at=now,
         )
+        plan.check_input()
         tasks: dict[str, Task] = {}
         for item in doc.tasks:
             tasks[item.key] = Task.new(

@@ -71,6 +71,7 @@ class ExternalEventService:
                 affected_task_ids=affected,
                 idempotency_key=cmd.idempotency_key or None,
             )
+            event.check_input()
             uow.external_events.add(event)
             uow.outbox.append(
                 PlanEvent(

@@ -26,6 +26,7 @@ class PlanService:
             created_at=now,
             updated_at=now,
         )
+        plan.check_input()
         with self._deps.uow() as uow:
             if plan.planner_plan_id and uow.plans.find_by_planner_id(plan.planner_plan_id):
                 raise DomainError(

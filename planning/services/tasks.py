@@ -164,6 +164,8 @@ class TaskService:
                     PlanEvent(task.plan_id, PlanEventKind.DEPENDENCY_REMOVED, dep.id, now, dependency_snapshot(dep))
                 )
             if not uow.tasks.delete(task.id, cmd.expected_version):
+                if uow.tasks.get(task.id) is None:
+                    raise not_found("task", cmd.task_id, "input", "id")
                 raise DomainError(
                     ErrorCode.STALE_VERSION,
                     "the task was changed by someone else; reload it and try again",

@@ -25,7 +25,7 @@ def plan_id(gql: GraphQL) -> str:
 
 
 def _task(gql: GraphQL, plan_id: str, title: str, **extra: object) -> str:
-    data = gql(PLANS, {"input": {"planId": plan_id, "title": title, "durationDays": 2, **extra}}, "CreateTask")
+    data = gql(PLANS, {"input": {"planId": plan_id, "title": title, "durationDays": 2} | extra}, "CreateTask")
     assert data["createTask"]["userErrors"] == []
     return data["createTask"]["task"]["id"]
 
@@ -288,3 +288,39 @@ def test_awsjson_payloads_round_trip_exactly(gql: GraphQL, plan_id: str, value: 
     assert created["userErrors"] == []
     events = gql(EVENTS, {"planId": plan_id}, "PlanEvents")["plan"]["externalEvents"]["edges"]
     assert json.loads(events[-1]["node"]["payload"]) == value
+
+
+def _post_escaped(client, query: str, name: str, variables: dict) -> dict:
+    """Send JSON as ASCII escapes, so that a lone surrogate (which httpx cannot encode) travels."""
+    body = json.dumps({"query": query, "operationName": name, "variables": variables}).encode()
+    response = client.post("/graphql", content=body, headers={"content-type": "application/json"})
+    assert response.status_code < 500
+    return response.json()
+
+
+def test_text_that_is_not_valid_unicode_is_a_user_error(client, plan_id: str) -> None:
+    lone = chr(0xD800)
+    created = _post_escaped(
+        client, PLANS, "CreateTask", {"input": {"planId": plan_id, "title": f"broken {lone}", "durationDays": 1}}
+    )
+    assert _errors(created["data"]["createTask"]) == [("INVALID_INPUT", ["input", "title"])]
+    payload = json.dumps({"k": lone})  # JSON text with the escape \ud800 in it
+    event = _post_escaped(
+        client,
+        EVENTS,
+        "IngestExternalEvent",
+        {"input": {"planId": plan_id, "eventType": "x", "severity": "LOW", "title": "t", "payload": payload}},
+    )
+    assert _errors(event["data"]["ingestExternalEvent"]) == [("INVALID_INPUT", ["input", "payload"])]
+
+
+def test_a_plan_too_long_for_the_calendar_is_a_clear_error(gql: GraphQL) -> None:
+    long_plan = gql(PLANS, {"input": {"name": "Centuries", "calendar": {"workingDays": ["MON"]}}}, "CreatePlan")[
+        "createPlan"
+    ]["plan"]["id"]
+    previous = None
+    for i in range(6):
+        extra = {"dependsOn": [previous]} if previous else {}
+        previous = _task(gql, long_plan, f"Age {i}", durationDays=100_000, **extra)
+    answer = gql.raw(operation("graph.graphql"), {"planId": long_plan}, "CriticalPath")
+    assert "too long to schedule" in answer["errors"][0]["message"]

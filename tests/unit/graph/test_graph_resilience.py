@@ -12,6 +12,7 @@ from gremlin_python.driver.remote_connection import RemoteStrategy
 from gremlin_python.process.anonymous_traversal import traversal
 
 from adapters.graph.resilience import Failure, RetryingExecutor, RetryPolicy, classify
+from planning.ports.graph import GraphUnavailable
 
 CME = '{"requestId":"r1","code":"ConcurrentModificationException","detailedMessage":"Failed to complete Insert"}'
 
@@ -111,8 +112,9 @@ def test_plain_bug_is_not_retried() -> None:
 def test_attempts_are_capped() -> None:
     h = Harness()
     submit, calls = failing(*[server_error(CME)] * 10)
-    with pytest.raises(GremlinServerError):
+    with pytest.raises(GraphUnavailable) as raised:
         h.executor.run(submit)
+    assert isinstance(raised.value.__cause__, GremlinServerError)
     assert len(calls) == 4
     assert len(h.sleeps) == 3
 
@@ -131,7 +133,7 @@ def test_elapsed_budget_stops_retrying() -> None:
         clock[0] += 3.0
         raise server_error(CME)
 
-    with pytest.raises(GremlinServerError):
+    with pytest.raises(GraphUnavailable):
         h.executor.run(submit)
     assert len(h.sleeps) == 1  # failed at t=3 (retry), at t=6 out of budget
 
