@@ -65,6 +65,7 @@ class Task:
         planner_task_id: str | None = None,
     ) -> Task:
         """A task at version 1: title trimmed, assignees trimmed and without repeats."""
+        assignees = clean_assignees(assignees)
         check_task_input(
             {
                 "title": title,
@@ -84,7 +85,7 @@ class Task:
             due_date=due_date,
             duration_days=duration_days,
             estimate=estimate,
-            assignees=clean_assignees(assignees),
+            assignees=assignees,
             planner_task_id=planner_task_id or None,
             version=1,
             created_at=at,

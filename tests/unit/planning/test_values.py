@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from planning.errors import DomainError, ErrorCode
 from planning.model import ThreePointEstimate, WorkCalendar
-from planning.model.limits import MAX_DAYS
 from planning.principal import Principal
 
 # ThreePointEstimate
@@ -55,7 +54,7 @@ def test_fixed_estimate_has_three_equal_points() -> None:
 @given(st.tuples(*[st.floats(allow_nan=True, allow_infinity=True, width=64)] * 3))
 def test_estimate_is_valid_exactly_when_finite_and_ordered(points: tuple[float, float, float]) -> None:
     o, m, p = points
-    expected = all(math.isfinite(x) for x in points) and 0 < o <= m <= p <= MAX_DAYS
+    expected = all(math.isfinite(x) for x in points) and 0 < o <= m <= p
     if expected:
         assert ThreePointEstimate(o, m, p).optimistic_days == o
     else:
