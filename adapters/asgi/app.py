@@ -72,20 +72,30 @@ class RequestLog:
 STALE_SWEEP_INTERVAL_S = 60.0
 
 
-async def _fail_stale_simulations(app: Application) -> None:
-    """Runs whose worker died (in this process or another) stop heartbeating; end them FAILED."""
+def sweep_simulations(app: Application) -> tuple[int, int]:
+    """One sweep: runs whose worker died (in this process or another) stop heartbeating and end
+    FAILED; runs left QUEUED too long are submitted again. (failed, resubmitted)."""
+    simulations = app.services.simulations
+    failed = simulations.fail_stale()
+    resubmitted = simulations.resubmit_queued()
+    return failed, resubmitted
+
+
+async def _sweep_simulations(app: Application, interval_s: float) -> None:
     while True:
-        await asyncio.sleep(STALE_SWEEP_INTERVAL_S)
+        await asyncio.sleep(interval_s)
         try:
-            failed = await asyncio.to_thread(app.services.simulations.fail_stale)
+            failed, resubmitted = await asyncio.to_thread(sweep_simulations, app)
         except Exception as exc:  # noqa: BLE001 - a failed sweep is retried at the next interval
-            log.warning("stale simulation sweep failed", error=str(exc))
+            log.warning("simulation sweep failed", error=str(exc))
             continue
         if failed:
             log.info("stale simulations ended", count=failed)
+        if resubmitted:
+            log.info("simulations still queued submitted again", count=resubmitted)
 
 
-def create_asgi_app(app: Application) -> ASGIApp:
+def create_asgi_app(app: Application, *, sweep_interval_s: float = STALE_SWEEP_INTERVAL_S) -> ASGIApp:
     async def healthz(_request: Request) -> JSONResponse:
         try:
             with app.engine.connect() as conn:
@@ -103,7 +113,7 @@ def create_asgi_app(app: Application) -> ASGIApp:
         if recovered:
             log.info("simulations recovered after a restart", count=recovered)
         app.projection.start()
-        sweeper = asyncio.create_task(_fail_stale_simulations(app))
+        sweeper = asyncio.create_task(_sweep_simulations(app, sweep_interval_s))
         yield
         sweeper.cancel()
         app.close()

@@ -28,6 +28,8 @@ class ThreadSimulationQueue:
         self._run: SimulationRunner | None = None
         self._stopping = threading.Event()
         self._futures: set[Future[None]] = set()
+        # Runs submitted and not started yet: the periodic sweep may submit them again.
+        self._waiting: set[str] = set()
         self._lock = threading.Lock()
 
     def bind(self, run: SimulationRunner) -> None:
@@ -39,17 +41,17 @@ class ThreadSimulationQueue:
         return self._stopping.is_set()
 
     def submit(self, simulation_id: str) -> None:
+        """Queue a run. After shutdown it stays QUEUED in the store (another process's sweep or
+        the next start's recover() runs it); a run already waiting here is not queued twice."""
         if self._run is None:
             raise RuntimeError("the simulation queue has no runner bound")
-        if self._stopping.is_set():
-            # Shutting down: the run stays QUEUED in the store and the next start recovers it.
-            log.info("simulation left queued: the queue is shutting down", simulation_id=simulation_id)
-            return
-        run = self._run
         should_stop = self._stopping.is_set
 
         def job() -> None:
-            if should_stop():
+            with self._lock:
+                self._waiting.discard(simulation_id)
+                run = self._run  # the runner bound now, not at submission
+            if should_stop() or run is None:
                 return
             try:
                 run(simulation_id, should_stop=should_stop)
@@ -57,7 +59,14 @@ class ThreadSimulationQueue:
                 log.exception("simulation worker failed", simulation_id=simulation_id)
 
         with self._lock:
+            # Under the lock that shutdown() takes to set _stopping: no submit slips in between.
+            if self._stopping.is_set():
+                log.info("simulation left queued: the queue is shutting down", simulation_id=simulation_id)
+                return
+            if simulation_id in self._waiting:
+                return
             future = self._pool.submit(job)
+            self._waiting.add(simulation_id)
             self._futures.add(future)
         future.add_done_callback(self._forget)
 
@@ -69,8 +78,8 @@ class ThreadSimulationQueue:
         """Stop promptly: pending runs are cancelled (they stay QUEUED in the store for the next
         start's recovery) and a running one is asked to stop at its next progress report, which
         puts it back to QUEUED. ``wait`` waits for that running one to let go."""
-        self._stopping.set()
         with self._lock:
+            self._stopping.set()
             pending = list(self._futures)
         cancelled = sum(1 for f in pending if f.cancel())
         if cancelled:

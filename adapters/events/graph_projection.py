@@ -14,12 +14,15 @@ class ProjectionRunner:
     """Keeps the graph caught up with the outbox: right after each commit, and every few seconds.
 
     Projecting right after a commit gives the local API read-your-writes on graph questions
-    while the graph is healthy. A circuit breaker keeps a graph that is down or slow from
-    holding up writes: once a pass fails (or a kick waited ``kick_wait_s`` for another pass in
-    vain), the breaker opens and ``kick`` only wakes the background loop and returns at once.
-    The loop retries every ``retry_s`` and closes the breaker when a pass succeeds. Without a
-    running loop (a CLI command), a kick makes the retry itself once ``retry_s`` has passed.
-    Failures are logged, never raised into the write that triggered them: it is committed.
+    while the graph is healthy. A kick hands the pass to a worker thread and waits for it at
+    most ``kick_budget_s``: a write never waits longer for the graph, however slow it is. A
+    pass that runs over the budget goes on in the background, and a circuit breaker opens so
+    that later writes do not wait for the graph at all: ``kick`` only wakes the background loop
+    and returns at once. The breaker also opens when a pass fails. The loop retries every
+    ``retry_s`` and closes the breaker when a pass succeeds (so does the pass that ran over the
+    budget, when it ends well). Without a running loop (a CLI command), a kick makes the retry
+    itself once ``retry_s`` has passed. Failures are logged, never raised into the write that
+    triggered them: it is committed.
     """
 
     def __init__(
@@ -28,17 +31,22 @@ class ProjectionRunner:
         *,
         interval_s: float = 5.0,
         retry_s: float = 3.0,
-        kick_wait_s: float = 5.0,
+        kick_budget_s: float = 2.0,
     ) -> None:
         self._projector = projector
         self.interval_s = interval_s
         self.retry_s = retry_s
-        self.kick_wait_s = kick_wait_s
+        self.kick_budget_s = kick_budget_s
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._state = threading.Lock()
         self._opened_at: float | None = None
         self._thread: threading.Thread | None = None
+        # Kicks ask the kick worker for a pass; ``_served`` is the last ask a finished pass covered.
+        self._asks = threading.Condition()
+        self._asked = 0
+        self._served = 0
+        self._kicker: threading.Thread | None = None
 
     @property
     def breaker_open(self) -> bool:
@@ -52,7 +60,42 @@ class ProjectionRunner:
         if opened_at is not None and (self._loop_running() or time.monotonic() - opened_at < self.retry_s):
             self._wake.set()
             return
-        self._attempt(wait_s=self.kick_wait_s)
+        deadline = time.monotonic() + self.kick_budget_s
+        with self._asks:
+            if self._stop.is_set():
+                return
+            if self._kicker is None or not self._kicker.is_alive():
+                self._kicker = threading.Thread(target=self._serve_kicks, name="graph-projection-kick", daemon=True)
+                self._kicker.start()
+            self._asked += 1
+            mine = self._asked
+            self._asks.notify_all()
+            while self._served < mine:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._asks.wait(left)
+            served = self._served >= mine
+        if not served:
+            # The pass goes on in the background; until it (or the loop's next) succeeds,
+            # writes do not wait for the graph.
+            self._open(f"a projection pass took longer than {self.kick_budget_s:g} s")
+
+    def _serve_kicks(self) -> None:
+        """The kick worker: one pass at a time, each covering every kick made before it began."""
+        while True:
+            with self._asks:
+                while self._served >= self._asked and not self._stop.is_set():
+                    self._asks.wait()
+                if self._stop.is_set():
+                    return
+                target = self._asked
+            try:
+                self._attempt(wait_s=None)
+            finally:
+                with self._asks:
+                    self._served = target
+                    self._asks.notify_all()
 
     def _attempt(self, *, wait_s: float | None) -> bool:
         """One pass; True when the graph took everything pending (the breaker is closed then)."""
@@ -60,10 +103,6 @@ class ProjectionRunner:
             progress = self._projector.catch_up(wait_s=wait_s)
         except Exception as exc:  # noqa: BLE001 - any graph failure only delays the projection
             self._open(f"{type(exc).__name__}: {exc}")
-            return False
-        if progress.held_by == self._projector.lease.holder:
-            # A kick waited in vain for this process's own pass: the graph is slow.
-            self._open("a projection pass is taking too long")
             return False
         if progress.skipped:
             log.info("graph projection held elsewhere; will retry", holder=progress.held_by)
@@ -110,6 +149,12 @@ class ProjectionRunner:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+        with self._asks:
+            self._asks.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=self.interval_s + 5)
             self._thread = None
+        if self._kicker is not None:
+            # A pass still running is given a moment; it stops at the process's end otherwise.
+            self._kicker.join(timeout=self.kick_budget_s)
+            self._kicker = None

@@ -19,7 +19,11 @@ from planning.errors import DomainError, ErrorCode, StoreConflict
 
 
 class SqlUnitOfWork:
-    """One database transaction; rolled back unless ``commit()`` is called inside the block."""
+    """One database transaction; rolled back unless ``commit()`` is called inside the block.
+
+    ``on_commit`` runs after a unit of work that committed events to the outbox (those are what
+    a projection applies); commits without events (progress writes, leases) do not call it.
+    """
 
     plans: SqlPlanRepository
     tasks: SqlTaskRepository
@@ -78,12 +82,15 @@ class SqlUnitOfWork:
         return self._conn
 
     def commit(self) -> None:
-        """Commit; the ``on_commit`` callback runs once the unit of work is closed."""
+        """Commit; the ``on_commit`` callback runs once the unit of work is closed, if it appended
+        to the outbox."""
         try:
             self.connection.commit()
         except IntegrityError as exc:
             raise StoreConflict(str(exc.orig)) from exc
-        self._committed = True
+        if self.outbox.appended:
+            self._committed = True
+            self.outbox.appended = False
 
     def rollback(self) -> None:
         self.connection.rollback()

@@ -130,22 +130,23 @@ class Outbox(Protocol):
         ...
 
     # A lease on a consumer's checkpoint row keeps one holder at a time applying its events,
-    # across threads and processes. Times are the caller's clock (UTC).
+    # across threads and processes. Expiry is the store's clock, so hosts whose clocks disagree
+    # still agree on who holds it; durations are in seconds.
 
-    def acquire_lease(self, consumer: str, holder: str, now: datetime, until: datetime) -> bool:
-        """Take the lease until ``until`` if it is free, expired or ``holder``'s already."""
+    def acquire_lease(self, consumer: str, holder: str, lease_s: float) -> bool:
+        """Take the lease for ``lease_s`` if it is free, expired or ``holder``'s already."""
         ...
 
-    def lease_holder(self, consumer: str, now: datetime) -> tuple[str, datetime] | None:
+    def lease_holder(self, consumer: str) -> tuple[str, datetime] | None:
         """Who holds an unexpired lease, and until when; None when nobody does."""
         ...
 
-    def renew_lease(self, consumer: str, holder: str, until: datetime) -> bool:
-        """Extend ``holder``'s lease; False when ``holder`` no longer holds it."""
+    def renew_lease(self, consumer: str, holder: str, lease_s: float) -> bool:
+        """Extend ``holder``'s lease to ``lease_s`` from now; False when ``holder`` no longer holds it."""
         ...
 
     def release_lease(self, consumer: str, holder: str) -> None: ...
-    def advance_checkpoint(self, consumer: str, holder: str, position: int, until: datetime) -> bool:
+    def advance_checkpoint(self, consumer: str, holder: str, position: int, lease_s: float) -> bool:
         """Under ``holder``'s lease, move the position forward (never back) and renew the lease.
 
         False when ``holder`` no longer holds the lease: nothing was written.

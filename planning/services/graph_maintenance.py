@@ -9,7 +9,6 @@ from planning.services.projection import (
     LEASE_S,
     CheckpointLease,
     LeaseLost,
-    UtcClock,
     lease_holder_id,
 )
 
@@ -54,9 +53,7 @@ class GraphMaintenance:
     ) -> None:
         self._uow = uow
         self._graph = graph
-        self.lease = CheckpointLease(
-            uow, GRAPH_CONSUMER, holder or lease_holder_id("rebuild"), clock or UtcClock(), lease_s
-        )
+        self.lease = CheckpointLease(uow, GRAPH_CONSUMER, holder or lease_holder_id("rebuild"), clock, lease_s)
 
     def _expected(self) -> tuple[int, dict[str, GraphTask], dict[str, GraphEdge]]:
         with self._uow() as uow:
@@ -83,14 +80,21 @@ class GraphMaintenance:
         """
         self.lease.acquire(wait_s)
         try:
-            with self.lease.kept_alive() as lost:
+            with self.lease.kept_alive() as watch:
                 position, tasks, edges = self._expected()
-                self._graph.clear()
-                self._graph.bulk_load(list(tasks.values()), list(edges.values()))
+                if not watch.lost:
+                    self._graph.clear()
+                if not watch.lost:
+                    self._graph.bulk_load(list(tasks.values()), list(edges.values()))
+        except TimeoutError:
+            # The graph may still carry the call out: the lease expires by itself instead.
+            raise
         except BaseException:
             self.lease.release()
             raise
-        if lost.is_set() or not self.lease.reset_and_release(position):
+        if watch.lost:
+            self.lease.release()
+        if watch.lost or not self.lease.reset_and_release(position):
             raise LeaseLost(
                 "the graph checkpoint lease expired during the rebuild and another holder took it; "
                 "run the rebuild again"

@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from planning.errors import DomainError, ErrorCode
 from planning.events import OutboxMessage, PlanEventKind
@@ -17,8 +17,11 @@ from planning.graph_projection import graph_edge, graph_edge_from_snapshot, grap
 from planning.ports import Clock, DependencyGraph, MissingVertex, UnitOfWorkFactory
 
 GRAPH_CONSUMER = "graph"
-# How long a lease on a consumer's checkpoint lasts unless renewed; holders renew it well before.
-LEASE_S = 30.0
+# How long a lease on a consumer's checkpoint lasts unless renewed. Holders renew it from a
+# background thread every LEASE_S / 5, so it only runs out when the holder's process stalls or
+# loses the store for that long; it is far longer than the worst single graph call (a Neptune
+# evaluation timeout of 30 s, retried up to 6 times).
+LEASE_S = 300.0
 
 log = logging.getLogger("planner.projection")
 
@@ -71,32 +74,54 @@ class UtcClock:
         return self.now().date()
 
 
+class LeaseWatch:
+    """What a holder knows, in memory, about its lease while a keep-alive thread renews it.
+
+    ``lost`` turns True when a renewal found the lease taken over, or when no renewal has
+    succeeded for long enough that the lease may have expired (the store unreachable, the
+    process stalled): checking it costs no query, so a holder checks it before every write.
+    """
+
+    def __init__(self, lease_s: float) -> None:
+        self._lease_s = lease_s
+        self._taken_over = threading.Event()
+        # The lease is safe until this monotonic time: a renewal sent at t lasts until t + lease_s
+        # on the store's clock; keep a margin for the round trip and the writes in flight.
+        self._valid_until = time.monotonic() + lease_s * 0.8
+
+    def renewed(self, sent_at: float) -> None:
+        self._valid_until = max(self._valid_until, sent_at + self._lease_s * 0.8)
+
+    def taken_over(self) -> None:
+        self._taken_over.set()
+
+    @property
+    def lost(self) -> bool:
+        return self._taken_over.is_set() or time.monotonic() >= self._valid_until
+
+
 class CheckpointLease:
     """The lease on one consumer's checkpoint row, shared by every process on the store.
 
     Whoever holds it is the only one applying that consumer's events (or rebuilding its target);
     checkpoint writes under it only move forward, except a rebuild's explicit reset. A holder
-    that dies leaves a lease that expires after ``lease_s``.
+    that dies leaves a lease that expires after ``lease_s`` by the store's clock.
     """
 
     def __init__(
-        self, uow: UnitOfWorkFactory, consumer: str, holder: str, clock: Clock, lease_s: float = LEASE_S
+        self, uow: UnitOfWorkFactory, consumer: str, holder: str, clock: Clock | None = None, lease_s: float = LEASE_S
     ) -> None:
+        # ``clock`` is accepted for compatibility: lease expiry is the store's clock.
         self._uow = uow
         self.consumer = consumer
         self.holder = holder
-        self._clock = clock
         self.lease_s = lease_s
-
-    def _until(self) -> datetime:
-        return self._clock.now() + timedelta(seconds=self.lease_s)
 
     def try_acquire(self) -> tuple[bool, int, tuple[str, datetime] | None]:
         """(taken, checkpoint position, the other holder and its expiry when not taken)."""
         with self._uow() as uow:
-            now = self._clock.now()
-            taken = uow.outbox.acquire_lease(self.consumer, self.holder, now, now + timedelta(seconds=self.lease_s))
-            other = None if taken else uow.outbox.lease_holder(self.consumer, now)
+            taken = uow.outbox.acquire_lease(self.consumer, self.holder, self.lease_s)
+            other = None if taken else uow.outbox.lease_holder(self.consumer)
             position = uow.outbox.checkpoint(self.consumer)
             uow.commit()
         return taken, position, other
@@ -114,14 +139,14 @@ class CheckpointLease:
 
     def renew(self) -> bool:
         with self._uow() as uow:
-            renewed = uow.outbox.renew_lease(self.consumer, self.holder, self._until())
+            renewed = uow.outbox.renew_lease(self.consumer, self.holder, self.lease_s)
             uow.commit()
         return renewed
 
     def advance(self, position: int) -> bool:
         """Move the checkpoint forward to ``position`` and renew; False when the lease was lost."""
         with self._uow() as uow:
-            saved = uow.outbox.advance_checkpoint(self.consumer, self.holder, position, self._until())
+            saved = uow.outbox.advance_checkpoint(self.consumer, self.holder, position, self.lease_s)
             uow.commit()
         return saved
 
@@ -144,27 +169,31 @@ class CheckpointLease:
             log.warning("could not release the %s checkpoint lease; it expires by itself", self.consumer, exc_info=True)
 
     @contextlib.contextmanager
-    def kept_alive(self) -> Iterator[threading.Event]:
-        """Renew the lease from a background thread while the block runs (for long single calls).
+    def kept_alive(self) -> Iterator[LeaseWatch]:
+        """Renew the lease from a background thread every ``lease_s / 5`` while the block runs.
 
-        Yields an event that is set if a renewal found the lease lost.
+        Call right after taking the lease. Yields a LeaseWatch whose ``lost`` turns True once
+        the lease was taken over or may have expired; the block checks it before every write.
         """
         stop = threading.Event()
-        lost = threading.Event()
+        watch = LeaseWatch(self.lease_s)
 
         def renew_until_stopped() -> None:
-            while not stop.wait(self.lease_s / 3):
+            while not stop.wait(self.lease_s / 5):
+                sent_at = time.monotonic()
                 try:
                     if not self.renew():
-                        lost.set()
+                        watch.taken_over()
                         return
                 except Exception:
                     log.warning("could not renew the %s checkpoint lease", self.consumer, exc_info=True)
+                    continue
+                watch.renewed(sent_at)
 
         keeper = threading.Thread(target=renew_until_stopped, name=f"{self.consumer}-lease", daemon=True)
         keeper.start()
         try:
-            yield lost
+            yield watch
         finally:
             stop.set()
             keeper.join()
@@ -180,6 +209,14 @@ class GraphProjector:
 
     One projector at a time: threads of a process take a lock, processes take the lease on the
     checkpoint row (a pass that finds it held elsewhere does nothing and says who holds it).
+    A background thread renews the lease for the whole pass, however long one graph call takes,
+    and the pass stops before its next graph write once that thread reports the lease lost.
+
+    The limit: the graph itself knows nothing of the lease (it takes no fencing token), so a
+    write already sent when the lease is lost still lands. That takes a holder that cannot renew
+    for ``lease_s`` (five minutes: its process stalled, or it lost the store) while one graph
+    call is in flight; a pass whose graph call timed out keeps the lease until it expires
+    instead of releasing it, so the call it gave up on is not overtaken by another process.
     """
 
     def __init__(
@@ -196,9 +233,8 @@ class GraphProjector:
         self._graph = graph
         self._batch_size = batch_size
         self._lock = threading.Lock()
-        self.lease = CheckpointLease(
-            uow, GRAPH_CONSUMER, holder or lease_holder_id("projector"), clock or UtcClock(), lease_s
-        )
+        self._watch: LeaseWatch | None = None
+        self.lease = CheckpointLease(uow, GRAPH_CONSUMER, holder or lease_holder_id("projector"), clock, lease_s)
 
     def catch_up(self, *, wait_s: float | None = None) -> ProjectionProgress:
         """Apply every message not applied yet; raise what the graph raised, keeping progress.
@@ -212,16 +248,30 @@ class GraphProjector:
             taken, position, other = self.lease.try_acquire()
             if not taken:
                 return ProjectionProgress(0, position, held_by=other[0] if other else "another holder")
+            release = True
             try:
-                return self._apply_after(position)
+                with self.lease.kept_alive() as watch:
+                    self._watch = watch
+                    return self._apply_after(position)
+            except TimeoutError:
+                # The graph may still carry out the call this pass gave up on: hold the lease
+                # until it expires rather than let another process apply later events first.
+                release = False
+                raise
             finally:
-                self.lease.release()
+                self._watch = None
+                if release:
+                    self.lease.release()
         finally:
             self._lock.release()
 
+    def _check_lease(self) -> None:
+        watch = self._watch
+        if watch is not None and watch.lost:
+            raise LeaseLost(f"the {GRAPH_CONSUMER} checkpoint lease was lost; stopped before the next graph write")
+
     def _apply_after(self, position: int) -> ProjectionProgress:
         applied = 0
-        renewed = time.monotonic()
         while True:
             with self._uow() as uow:
                 batch = uow.outbox.read_after(position, self._batch_size)
@@ -231,18 +281,12 @@ class GraphProjector:
             kept = True
             try:
                 for message in batch:
-                    if time.monotonic() - renewed > self.lease.lease_s / 3:
-                        # A slow graph: keep the lease (and the progress so far) before it runs out.
-                        if not self.lease.advance(done):
-                            raise LeaseLost(f"the {GRAPH_CONSUMER} checkpoint lease was taken over mid-batch")
-                        renewed = time.monotonic()
                     self._apply(message)
                     done = message.position
                     applied += 1
             finally:
                 if done > position:
                     kept = self.lease.advance(done)
-                    renewed = time.monotonic()
                     position = done
             if not kept:
                 raise LeaseLost(f"the {GRAPH_CONSUMER} checkpoint lease was taken over; stopped at {position}")
@@ -263,7 +307,9 @@ class GraphProjector:
         if dep is None:
             return
         for task in tasks:
+            self._check_lease()
             self._graph.upsert_task(graph_task(task))
+        self._check_lease()
         self._graph.upsert_dependency(graph_edge(dep))
 
     def _checkpoint(self) -> int:
@@ -273,6 +319,7 @@ class GraphProjector:
     def _apply(self, message: OutboxMessage) -> None:
         event = message.event
         kind = event.kind
+        self._check_lease()
         if kind in (PlanEventKind.TASK_CREATED, PlanEventKind.TASK_UPDATED):
             self._graph.upsert_task(graph_task_from_snapshot(event.data))
         elif kind is PlanEventKind.TASK_DELETED:

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -37,6 +39,12 @@ from planning.services.base import Page, ServiceDeps, ordered
 PROGRESS_INTERVAL_S = 0.5
 # A RUNNING run whose heartbeat is older than this died with its worker: recover() fails it.
 STALE_AFTER = timedelta(minutes=2)
+# While the engine runs, a heartbeat thread beats at least this often, progress reports or not
+# (the merge and sensitivity phases after the last report take a while on large runs).
+HEARTBEAT_S = 30.0
+# A run still QUEUED this long after it was requested may have lost its submission (a store
+# error before the claim, a replica that stopped for good): the periodic sweep submits it again.
+RESUBMIT_AFTER = timedelta(seconds=60)
 # What a run that failed for an unexpected reason tells clients; the details go to the log.
 UNEXPECTED_FAILURE = "the simulation failed unexpectedly; the error has been logged"
 # Attempts at storing a finished run before leaving it to recover() (its heartbeat goes stale).
@@ -66,10 +74,22 @@ class RunSimulation:
 class SimulationService:
     """Queues Monte Carlo runs, runs them (called by a background worker), and reads them."""
 
-    def __init__(self, deps: ServiceDeps, simulator: RiskSimulator, queue: SimulationQueue) -> None:
+    def __init__(
+        self,
+        deps: ServiceDeps,
+        simulator: RiskSimulator,
+        queue: SimulationQueue,
+        *,
+        heartbeat_s: float = HEARTBEAT_S,
+        stale_after: timedelta = STALE_AFTER,
+        resubmit_after: timedelta = RESUBMIT_AFTER,
+    ) -> None:
         self._deps = deps
         self._simulator = simulator
         self._queue = queue
+        self.heartbeat_s = heartbeat_s
+        self.stale_after = stale_after
+        self.resubmit_after = resubmit_after
 
     def request(self, cmd: RunSimulation, principal: Principal) -> Simulation:
         """Check that the plan can be simulated, store the run as QUEUED, and hand it to the queue."""
@@ -156,11 +176,15 @@ class SimulationService:
                 shards=simulation.shards,
                 distribution=simulation.distribution,
             )
-            progress = self._progress_writer(simulation, should_stop)
+            beat = _Heartbeat(self, simulation)
+            progress = self._progress_writer(simulation, should_stop, beat)
             try:
-                result = self._simulator.simulate(request, progress)
+                with beat.running(self.heartbeat_s):
+                    result = self._simulator.simulate(request, progress)
             except ValueError as exc:
                 raise _EngineValueError(str(exc)) from exc
+            if beat.lost:
+                raise _RunLost(simulation.id)
         except SimulationStopped:
             self._requeue(simulation)
             return None
@@ -182,27 +206,36 @@ class SimulationService:
         log.error("simulation %s failed unexpectedly", simulation.id, exc_info=exc)
         return UNEXPECTED_FAILURE
 
-    def _progress_writer(self, simulation: Simulation, should_stop: Callable[[], bool] | None = None) -> Progress:
+    def _progress_writer(
+        self, simulation: Simulation, should_stop: Callable[[], bool] | None, beat: _Heartbeat
+    ) -> Progress:
         last = [0.0]
 
         def report(done: int, total: int) -> None:
             if should_stop is not None and should_stop():
                 raise SimulationStopped(simulation.id)
+            if beat.lost:
+                raise _RunLost(simulation.id)
             now = time.monotonic()
             if done < total and now - last[0] < PROGRESS_INTERVAL_S:
                 return
             last[0] = now
-            try:
-                with self._deps.uow() as uow:
-                    still_running = uow.simulations.record_progress(simulation.advanced(done), self._deps.clock.now())
-                    uow.commit()
-            except Exception:  # a missed progress write must not end the run
-                log.warning("could not store the progress of simulation %s", simulation.id, exc_info=True)
-                return
-            if not still_running:
+            if not beat.record(done):
                 raise _RunLost(simulation.id)
 
         return report
+
+    def _record_progress(self, simulation: Simulation, done: int) -> bool | None:
+        """Store the progress and beat the heartbeat; False when the run is no longer RUNNING,
+        None when the store could not be reached (a missed write must not end the run)."""
+        try:
+            with self._deps.uow() as uow:
+                still_running = uow.simulations.record_progress(simulation.advanced(done), self._deps.clock.now())
+                uow.commit()
+        except Exception:
+            log.warning("could not store the progress of simulation %s", simulation.id, exc_info=True)
+            return None
+        return still_running
 
     def _requeue(self, simulation: Simulation) -> None:
         """Put a stopped run back to QUEUED, as it was before a worker claimed it."""
@@ -211,12 +244,15 @@ class SimulationService:
         )
         try:
             with self._deps.uow() as uow:
-                uow.simulations.finish(queued)
+                requeued = uow.simulations.finish(queued)
                 uow.commit()
         except Exception:  # then the stale heartbeat lets recover() deal with it
             log.warning("could not put stopped simulation %s back in the queue", simulation.id, exc_info=True)
             return
-        log.info("simulation %s stopped and queued again", simulation.id)
+        if requeued:
+            log.info("simulation %s stopped and queued again", simulation.id)
+        else:
+            log.info("simulation %s stopped; it was no longer RUNNING, so it is left as it is", simulation.id)
 
     def _finish(self, simulation: Simulation) -> Simulation | None:
         """Store the finished run (if it is still RUNNING: not failed meanwhile as stale).
@@ -262,7 +298,7 @@ class SimulationService:
         )
 
     def recover(self) -> int:
-        """After a restart: runs whose worker died (RUNNING, heartbeat older than STALE_AFTER)
+        """After a restart: runs whose worker died (RUNNING, heartbeat older than ``stale_after``)
         end FAILED, QUEUED ones go to the queue again. Runs other processes are running keep
         beating their heartbeat and are left alone; a QUEUED run handed to several queues is
         run by whichever worker claims it first."""
@@ -273,22 +309,42 @@ class SimulationService:
             self._queue.submit(simulation.id)
         return failed + len(queued)
 
-    def fail_stale(self) -> int:
-        """End FAILED the RUNNING runs whose heartbeat is older than STALE_AFTER; how many.
+    def resubmit_queued(self) -> int:
+        """Submit again the runs QUEUED for longer than ``resubmit_after``; how many.
 
-        recover() does this at start; a run whose worker died less than STALE_AFTER before
-        that is only caught by a later call (safe to make periodically, from any process).
+        A run can stay QUEUED with nobody to run it: its worker met a store error before the
+        claim, or the replica it was queued on stopped and never came back. Made periodically
+        (from any process); the conditional claim runs each run once however often it is
+        submitted, and a queue that already holds a run does not take it twice.
+        """
+        requested_before = self._deps.clock.now() - self.resubmit_after
+        with self._deps.uow() as uow:
+            queued = uow.simulations.with_status([SimulationStatus.QUEUED])
+        waiting = [s for s in queued if s.created_at < requested_before]
+        for simulation in waiting:
+            self._queue.submit(simulation.id)
+        return len(waiting)
+
+    def fail_stale(self) -> int:
+        """End FAILED the RUNNING runs whose heartbeat is older than ``stale_after``; how many.
+
+        recover() does this at start; a run whose worker died less than ``stale_after`` before
+        that is only caught by a later call (safe to make periodically, from any process). Each
+        run ends in a transaction of its own: one holds a run's row lock and the outbox lock
+        (taken by its first append) together, in that order, as a worker storing its run's end does.
         """
         now = self._deps.clock.now()
-        beaten_before = now - STALE_AFTER
-        failed = 0
+        beaten_before = now - self.stale_after
         with self._deps.uow() as uow:
-            for simulation in uow.simulations.stale_running(beaten_before):
-                ended = simulation.failed("interrupted: the server stopped while it ran", now)
+            stale = uow.simulations.stale_running(beaten_before)
+        failed = 0
+        for simulation in stale:
+            ended = simulation.failed("interrupted: the server stopped while it ran", now)
+            with self._deps.uow() as uow:
                 if uow.simulations.fail_stale(ended, beaten_before):
                     uow.outbox.append(self._event(ended, PlanEventKind.SIMULATION_FAILED))
                     failed += 1
-            uow.commit()
+                    uow.commit()
         return failed
 
     def plan_request(self, cmd: RunSimulation) -> tuple[SimulationRequest, dict[str, str]]:
@@ -333,6 +389,51 @@ class SimulationService:
         with self._deps.uow() as uow:
             found = uow.simulations.latest(plan_ids)
         return [found.get(i) for i in plan_ids]
+
+
+class _Heartbeat:
+    """Beats a running simulation's heartbeat: with each progress write, and from a thread of
+    its own every ``interval_s`` while the engine runs, so that a long phase without progress
+    reports (merging shards, sensitivity) does not look like a dead worker."""
+
+    def __init__(self, service: SimulationService, simulation: Simulation) -> None:
+        self._service = service
+        self._simulation = simulation
+        self._lock = threading.Lock()
+        self._done = 0
+        self._lost = threading.Event()
+
+    @property
+    def lost(self) -> bool:
+        """The run is no longer RUNNING in the store (another process failed it as stale)."""
+        return self._lost.is_set()
+
+    def record(self, done: int | None = None) -> bool:
+        """Store the progress (the last reported when ``done`` is None); False once the run is lost."""
+        with self._lock:
+            if done is not None:
+                self._done = max(self._done, done)
+            still_running = self._service._record_progress(self._simulation, self._done)
+        if still_running is False:
+            self._lost.set()
+        return not self._lost.is_set()
+
+    @contextlib.contextmanager
+    def running(self, interval_s: float) -> Iterator[None]:
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(interval_s):
+                if not self.record():
+                    return
+
+        beater = threading.Thread(target=beat, name=f"heartbeat-{self._simulation.id}", daemon=True)
+        beater.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            beater.join()
 
 
 def risks_of(events: Sequence[ExternalEvent]) -> tuple[Risk, ...]:

@@ -13,13 +13,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from adapters.bootstrap import Application, bootstrap
 from adapters.config import Settings
+from adapters.graph.confined import ThreadConfinedGraph
 from adapters.sql import SqlUnitOfWork
-from planning.commands import CreateTask
+from adapters.sql.tables import outbox_checkpoints
+from planning.commands import CreateTask, DeleteTask, UpdateTask
 from planning.principal import Principal
-from planning.services.projection import GRAPH_CONSUMER, LeaseLost, ProjectionBusy
+from planning.services.projection import GRAPH_CONSUMER, GraphProjector, LeaseLost, ProjectionBusy
 from tests.integration.graph_reference import RefTask, plan_document
 
 ADMIN = Principal("t", frozenset({"admin"}))
@@ -307,32 +310,61 @@ def test_concurrent_passes_in_two_processes_apply_every_event_once_in_order(
     assert app.services.graph_maintenance.check().in_sync
 
 
+def _expire(app: Application, consumer: str) -> None:
+    """Make the lease on ``consumer`` run out (by the store's clock) without touching its holder."""
+    with app.engine.begin() as conn:
+        conn.execute(
+            update(outbox_checkpoints)
+            .where(outbox_checkpoints.c.consumer == consumer)
+            .values(lease_until=datetime.now(UTC) - timedelta(hours=1))
+        )
+
+
 def test_checkpoint_writes_under_the_lease(app: Application) -> None:
-    now = datetime.now(UTC)
-    later = now + timedelta(seconds=30)
     with SqlUnitOfWork(app.engine) as uow:
         outbox = uow.outbox
-        assert outbox.acquire_lease("c", "a", now, later)
-        assert outbox.acquire_lease("c", "a", now, later)  # re-entrant for its holder
-        assert not outbox.acquire_lease("c", "b", now, later)
-        assert outbox.lease_holder("c", now) == ("a", later)
-        assert outbox.advance_checkpoint("c", "a", 10, later)
-        assert outbox.advance_checkpoint("c", "a", 4, later)  # never backwards
+        assert outbox.acquire_lease("c", "a", 30)
+        assert outbox.acquire_lease("c", "a", 30)  # re-entrant for its holder
+        assert not outbox.acquire_lease("c", "b", 30)
+        held = outbox.lease_holder("c")
+        assert held is not None
+        assert held[0] == "a"
+        assert timedelta(seconds=20) < held[1] - datetime.now(UTC) < timedelta(seconds=40)
+        assert outbox.advance_checkpoint("c", "a", 10, 30)
+        assert outbox.advance_checkpoint("c", "a", 4, 30)  # never backwards
         assert outbox.checkpoint("c") == 10
-        assert not outbox.advance_checkpoint("c", "b", 20, later)  # not b's to move
+        assert not outbox.advance_checkpoint("c", "b", 20, 30)  # not b's to move
         assert not outbox.reset_checkpoint("c", "b", 0)
         assert outbox.checkpoint("c") == 10
         assert outbox.reset_checkpoint("c", "a", 3)  # a rebuild's explicit reset
         assert outbox.checkpoint("c") == 3
+        uow.commit()
+    _expire(app, "c")
+    with SqlUnitOfWork(app.engine) as uow:
+        outbox = uow.outbox
         # An expired lease goes to whoever asks; its old holder can no longer write.
-        assert outbox.acquire_lease("c", "b", later + timedelta(seconds=1), later + timedelta(seconds=31))
-        assert not outbox.advance_checkpoint("c", "a", 50, later)
-        assert not outbox.renew_lease("c", "a", later)
+        assert outbox.lease_holder("c") is None
+        assert outbox.acquire_lease("c", "b", 30)
+        assert not outbox.advance_checkpoint("c", "a", 50, 30)
+        assert not outbox.renew_lease("c", "a", 30)
         outbox.release_lease("c", "a")  # not a's: no effect
-        assert outbox.lease_holder("c", later + timedelta(seconds=2)) is not None
+        assert outbox.lease_holder("c") is not None
         outbox.release_lease("c", "b")
-        assert outbox.lease_holder("c", now) is None
-        assert outbox.acquire_lease("c", "a", now, later)
+        assert outbox.lease_holder("c") is None
+        assert outbox.acquire_lease("c", "a", 30)
+        uow.commit()
+
+
+def test_a_lease_runs_out_after_its_duration_by_the_stores_clock(app: Application) -> None:
+    with SqlUnitOfWork(app.engine) as uow:
+        assert uow.outbox.acquire_lease("c", "a", 1.0)
+        uow.commit()
+    with SqlUnitOfWork(app.engine) as uow:
+        assert not uow.outbox.acquire_lease("c", "b", 1.0)
+        uow.commit()
+    time.sleep(1.2)
+    with SqlUnitOfWork(app.engine) as uow:
+        assert uow.outbox.acquire_lease("c", "b", 1.0)  # expired by the store's clock
         uow.commit()
 
 
@@ -356,11 +388,9 @@ def test_a_projector_that_lost_its_lease_stops_without_moving_the_checkpoint(
         original(message)
         if not stolen.is_set():
             # The lease expires (a long pause) and the other process takes it.
+            _expire(app, GRAPH_CONSUMER)
             with SqlUnitOfWork(app.engine) as uow:
-                future = datetime.now(UTC) + timedelta(minutes=5)
-                assert uow.outbox.acquire_lease(
-                    GRAPH_CONSUMER, second.projector.lease.holder, future, future + timedelta(seconds=30)
-                )
+                assert uow.outbox.acquire_lease(GRAPH_CONSUMER, second.projector.lease.holder, 30)
                 uow.commit()
             stolen.set()
 
@@ -369,3 +399,198 @@ def test_a_projector_that_lost_its_lease_stops_without_moving_the_checkpoint(
         app.projector.catch_up()
     assert _checkpoint(app) == mark
     second.projector.lease.release()
+
+
+class SlowWrites:
+    """The real graph, except that task upserts take ``delay_s`` (and are counted)."""
+
+    def __init__(self, real: Any, delay_s: float) -> None:
+        self.real = real
+        self.delay_s = delay_s
+        self.upserts = 0
+        self.writing = threading.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def upsert_task(self, task: Any) -> None:
+        self.upserts += 1
+        self.writing.set()
+        time.sleep(self.delay_s)
+        self.real.upsert_task(task)
+
+
+class NoGraph:
+    """A graph that takes every write and holds nothing (usable from any thread)."""
+
+    def upsert_task(self, task: Any) -> None:
+        return None
+
+    def plan_graph(self, plan_id: str) -> Any:
+        return None
+
+
+def _short_lease_projector(app: Application, lease_s: float) -> GraphProjector:
+    return GraphProjector(lambda: SqlUnitOfWork(app.engine), app.graph, lease_s=lease_s)
+
+
+def test_a_graph_call_longer_than_the_lease_keeps_it_and_a_later_delete_is_not_undone(
+    app: Application, second: Application
+) -> None:
+    plan_id, ids = _import(app)
+    app.projection.kick = lambda: None  # type: ignore[method-assign]
+    second.projection.kick = lambda: None  # type: ignore[method-assign]
+    app.services.tasks.update(UpdateTask(ids["t0"], {"title": "t0 v2"}), ADMIN)
+    projector = _short_lease_projector(app, lease_s=0.5)
+    real = app.graph._graph
+    slow = SlowWrites(real, delay_s=1.5)  # three times the lease
+    app.graph._graph = slow
+    outcome: list[Any] = []
+    pass_a = threading.Thread(target=lambda: outcome.append(projector.catch_up()))
+    pass_a.start()
+    try:
+        assert slow.writing.wait(10)
+        time.sleep(0.8)  # past the lease's first expiry: only the keep-alive holds it
+        second.services.tasks.delete(DeleteTask(ids["t0"]), ADMIN)
+        progress = second.projector.catch_up()
+        assert progress.skipped
+        assert progress.held_by == projector.lease.holder
+    finally:
+        pass_a.join(30)
+        app.graph._graph = real
+    assert outcome
+    assert not isinstance(outcome[0], Exception)
+    second.projector.catch_up()
+    assert ids["t0"] not in _in_graph(second, plan_id)
+    assert second.projector.pending() == 0
+    assert second.services.graph_maintenance.check().in_sync
+
+
+def test_a_projector_stops_before_its_next_write_once_the_keep_alive_finds_the_lease_taken(
+    app: Application,
+) -> None:
+    plan_id, ids = _import(app)
+    app.projection.kick = lambda: None  # type: ignore[method-assign]
+    for name in ("t0", "t1", "t2"):
+        app.services.tasks.update(UpdateTask(ids[name], {"title": f"{name} v2"}), ADMIN)
+    mark = _checkpoint(app)
+    projector = _short_lease_projector(app, lease_s=0.5)
+    real = app.graph._graph
+    slow = SlowWrites(real, delay_s=0.8)
+    app.graph._graph = slow
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            projector.catch_up()
+        except BaseException as exc:  # noqa: BLE001 - the test inspects it
+            failure.append(exc)
+
+    pass_a = threading.Thread(target=run)
+    pass_a.start()
+    try:
+        assert slow.writing.wait(10)
+        # Another holder takes the lease while the first graph call is in flight (as if it had
+        # expired): the keep-alive finds out at its next renewal.
+        with app.engine.begin() as conn:
+            conn.execute(
+                update(outbox_checkpoints)
+                .where(outbox_checkpoints.c.consumer == GRAPH_CONSUMER)
+                .values(holder="someone else")
+            )
+    finally:
+        pass_a.join(30)
+        app.graph._graph = real
+    assert len(failure) == 1
+    assert isinstance(failure[0], LeaseLost)
+    assert slow.upserts == 1  # the later messages were not written
+    assert _checkpoint(app) == mark
+    with app.engine.begin() as conn:
+        conn.execute(update(outbox_checkpoints).values(holder=None, lease_until=None))
+    assert plan_id
+
+
+# The kick's time budget and the graph's timeouts
+
+
+def test_a_slow_graph_that_does_not_fail_holds_a_write_no_longer_than_the_budget(app: Application) -> None:
+    plan_id, _ = _import(app)
+    runner = app.projection
+    runner.kick_budget_s = 0.3
+    runner.retry_s = 60.0
+    real = app.graph._graph
+    slow = SlowWrites(real, delay_s=1.5)
+    app.graph._graph = slow
+    try:
+        first, made = _timed_create(app, plan_id, "slow 1")
+        assert first < 1.0  # the budget, not the graph call
+        assert runner.breaker_open
+        second_write, _ = _timed_create(app, plan_id, "slow 2")
+        assert second_write < 0.3
+        # The pass that ran over the budget goes on in the background and closes the breaker.
+        _wait_for(lambda: not runner.breaker_open, timeout_s=10)
+        assert made in _in_graph(app, plan_id)
+    finally:
+        app.graph._graph = real
+
+
+def test_graph_calls_time_out_instead_of_waiting_behind_a_slow_call(app: Application) -> None:
+    plan_id, ids = _import(app)
+    task = next(t for t in app.graph.plan_graph(plan_id).tasks if t.task_id == ids["t0"])
+    slow = SlowWrites(NoGraph(), delay_s=1.5)
+    graph = ThreadConfinedGraph(slow, read_timeout_s=0.2, write_timeout_s=0.3)
+    timed_out: list[bool] = []
+
+    def write() -> None:
+        try:
+            graph.upsert_task(task)
+        except TimeoutError:
+            timed_out.append(True)
+
+    try:
+        writer = threading.Thread(target=write)
+        began = time.monotonic()
+        writer.start()
+        assert slow.writing.wait(5)
+        with pytest.raises(TimeoutError):
+            graph.plan_graph(plan_id)
+        with pytest.raises(TimeoutError):
+            graph.upsert_task(task)  # queued behind the slow one: cancelled, never runs
+        writer.join(5)
+        assert timed_out == [True]
+        assert time.monotonic() - began < 1.2
+        time.sleep(1.6)
+        assert slow.upserts == 1
+    finally:
+        graph._thread.shutdown(wait=True)
+
+
+def test_a_projection_timeout_keeps_the_lease_until_it_expires(app: Application, second: Application) -> None:
+    plan_id, ids = _import(app)
+    app.projection.kick = lambda: None  # type: ignore[method-assign]
+    app.services.tasks.update(UpdateTask(ids["t0"], {"title": "t0 v2"}), ADMIN)
+    slow = SlowWrites(NoGraph(), delay_s=1.0)
+    graph = ThreadConfinedGraph(slow, write_timeout_s=0.2)
+    projector = GraphProjector(lambda: SqlUnitOfWork(app.engine), graph, lease_s=1.5)
+    try:
+        with pytest.raises(TimeoutError):
+            projector.catch_up()
+        # The call it gave up on still runs: nobody else may apply later events meanwhile.
+        assert second.projector.catch_up().held_by == projector.lease.holder
+        time.sleep(1.7)
+        assert not second.projector.catch_up().skipped
+    finally:
+        graph._thread.shutdown(wait=True)
+    assert plan_id
+
+
+def test_only_units_of_work_that_wrote_events_kick_the_projection(app: Application) -> None:
+    plan_id, _ = _import(app)
+    kicks: list[int] = []
+    with SqlUnitOfWork(app.engine, on_commit=lambda: kicks.append(1)) as uow:
+        uow.outbox.checkpoint(GRAPH_CONSUMER)
+        uow.commit()
+    assert kicks == []
+    app.projection.kick = lambda: kicks.append(1)  # type: ignore[method-assign]
+    app.services.tasks.create(CreateTask(plan_id, "one event", duration_days=1), ADMIN)
+    assert kicks == [1]

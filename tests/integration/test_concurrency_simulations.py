@@ -85,6 +85,8 @@ def _queued(app: Application, plan_id: str, count: int = 1) -> list[str]:
     runs = [
         app.services.simulations.request(RunSimulation(plan_id, iterations=100, seed=i), ADMIN) for i in range(count)
     ]
+    # Let the do-nothing jobs run, so that the runs are really orphaned before a test rebinds.
+    _wait_for(lambda: not app.simulation_queue._waiting)
     return [r.id for r in runs]
 
 
@@ -365,3 +367,140 @@ def test_a_value_error_outside_the_engine_is_not_shown(app: Application, monkeyp
     monkeypatch.setattr(simulations_module, "risks_of", bad_request)
     error = _fail_with(app, RuntimeError("not reached"))
     assert error == UNEXPECTED_FAILURE
+
+
+# The heartbeat while the engine is silent, and runs left QUEUED
+
+
+class SilentTail(FakeSimulator):
+    """Reports its last progress at once, then works ``silent_s`` without reporting (a merge)."""
+
+    def __init__(self, silent_s: float) -> None:
+        super().__init__(steps=1)
+        self.silent_s = silent_s
+
+    def simulate(self, request: Any, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+        result = super().simulate(request, progress)
+        time.sleep(self.silent_s)
+        return result
+
+
+def test_the_heartbeat_goes_on_while_the_engine_reports_no_progress(app: Application, second: Application) -> None:
+    plan_id = _plan(app)
+    (run_id,) = _queued(app, plan_id)
+    service = app.services.simulations
+    service.heartbeat_s = 0.1
+    service._simulator = SilentTail(silent_s=1.5)
+    second.services.simulations.stale_after = timedelta(seconds=0.6)
+    worker = threading.Thread(target=service.execute, args=(run_id,))
+    worker.start()
+    try:
+        assert service._simulator.started.wait(10)
+        for _ in range(5):
+            time.sleep(0.25)
+            # Another process's sweep, with a short staleness limit: the run is alive.
+            assert second.services.simulations.fail_stale() == 0
+    finally:
+        worker.join(30)
+    assert _status(app, run_id) is SimulationStatus.SUCCEEDED
+    assert _events(app, run_id) == ["SIMULATION_STARTED", "SIMULATION_COMPLETED"]
+
+
+def test_a_run_failed_as_stale_during_a_silent_phase_keeps_that_verdict(app: Application) -> None:
+    plan_id = _plan(app)
+    (run_id,) = _queued(app, plan_id)
+    service = app.services.simulations
+    # No beat during the test's window: it backdates the heartbeat, then sweeps.
+    service.heartbeat_s = 30.0
+    service._simulator = SilentTail(silent_s=0.6)
+    results: list[Any] = []
+    worker = threading.Thread(target=lambda: results.append(service.execute(run_id)))
+    worker.start()
+    try:
+        assert service._simulator.started.wait(10)
+        _wait_for(lambda: _status(app, run_id) is SimulationStatus.RUNNING)
+        # The engine's one progress report writes a heartbeat too: let it land before backdating.
+        _wait_for(lambda: app.services.simulations.get_many([run_id])[0].progress == 1.0)
+        _set_heartbeat(app, run_id, datetime.now(UTC) - timedelta(minutes=3))
+        assert service.fail_stale() == 1
+    finally:
+        worker.join(30)
+    assert results == [None]
+    assert _status(app, run_id) is SimulationStatus.FAILED
+    assert _events(app, run_id) == ["SIMULATION_STARTED", "SIMULATION_FAILED"]
+
+
+def test_runs_left_queued_too_long_are_submitted_again(app: Application) -> None:
+    plan_id = _plan(app)
+    (run_id,) = _queued(app, plan_id)  # its submission went nowhere
+    service = app.services.simulations
+    service._simulator = FakeSimulator()
+    app.simulation_queue.bind(service.execute)
+    assert service.resubmit_queued() == 0  # requested moments ago: still on its way
+    service.resubmit_after = timedelta(0)
+    assert service.resubmit_queued() == 1
+    _wait_for(lambda: _status(app, run_id) is SimulationStatus.SUCCEEDED)
+    assert service.resubmit_queued() == 0
+    assert _events(app, run_id) == ["SIMULATION_STARTED", "SIMULATION_COMPLETED"]
+
+
+def test_the_servers_periodic_sweep_runs_a_run_left_queued(app: Application) -> None:
+    from starlette.testclient import TestClient
+
+    from adapters.asgi.app import create_asgi_app
+
+    plan_id = _plan(app)
+    (run_id,) = _queued(app, plan_id)
+    service = app.services.simulations
+    service._simulator = FakeSimulator()
+    service.resubmit_after = timedelta(seconds=0.2)
+    calls: list[str] = []
+
+    def lose_the_first_submission(simulation_id: str, *, should_stop: Callable[[], bool]) -> object:
+        calls.append(simulation_id)
+        if len(calls) == 1:
+            return None  # e.g. a store error before the claim: the run stays QUEUED
+        return service.execute(simulation_id, should_stop=should_stop)
+
+    app.simulation_queue.bind(lose_the_first_submission)
+    with TestClient(create_asgi_app(app, sweep_interval_s=0.1)):
+        _wait_for(lambda: _status(app, run_id) is SimulationStatus.SUCCEEDED)
+    assert len(calls) >= 2
+
+
+def test_a_queue_does_not_hold_the_same_run_twice(app: Application) -> None:
+    gate = threading.Event()
+    ran: list[str] = []
+
+    def run(simulation_id: str, *, should_stop: Callable[[], bool]) -> object:
+        gate.wait(10)
+        ran.append(simulation_id)
+        return None
+
+    app.simulation_queue.bind(run)
+    app.simulation_queue.submit("busy")
+    for _ in range(3):
+        app.simulation_queue.submit("waiting")
+    gate.set()
+    _wait_for(lambda: len(ran) >= 2)
+    time.sleep(0.1)
+    assert ran == ["busy", "waiting"]
+
+
+def test_submissions_racing_shutdown_never_raise(app: Application) -> None:
+    app.simulation_queue.bind(lambda _simulation_id, *, should_stop: None)
+    errors: list[BaseException] = []
+
+    def submit_many() -> None:
+        try:
+            for i in range(2000):
+                app.simulation_queue.submit(f"run-{i}")
+        except BaseException as exc:  # noqa: BLE001 - the test inspects it
+            errors.append(exc)
+
+    submitter = threading.Thread(target=submit_many)
+    submitter.start()
+    time.sleep(0.005)
+    app.simulation_queue.shutdown(wait=True)
+    submitter.join(30)
+    assert errors == []

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, case, func, or_, select, text, update
+from sqlalchemy import Connection, Float, case, func, literal, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sql.rows import utc
@@ -17,6 +18,7 @@ class SqlOutbox:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._locked = False
+        self.appended = False
 
     def append(self, event: PlanEvent) -> None:
         self._lock_writers()
@@ -29,6 +31,7 @@ class SqlOutbox:
                 data=event.data,
             )
         )
+        self.appended = True
 
     def _lock_writers(self) -> None:
         """Make outbox positions commit in order on PostgreSQL.
@@ -76,10 +79,24 @@ class SqlOutbox:
     # The checkpoint's lease: one holder at a time, across processes, on either store. Every
     # change is a single conditional statement, so two holders racing for it cannot both win
     # (PostgreSQL re-checks the WHERE clause after a concurrent update commits; SQLite units of
-    # work are serialised by BEGIN IMMEDIATE).
+    # work are serialised by BEGIN IMMEDIATE). Expiry is the database's clock, never a host's:
+    # hosts whose clocks disagree still agree on whether a lease has run out.
 
-    def acquire_lease(self, consumer: str, holder: str, now: datetime, until: datetime) -> bool:
-        if self._take_lease(consumer, holder, now, until):
+    def _db_now(self) -> Any:
+        """The database's current time, comparable with ``lease_until`` as stored."""
+        if self._conn.dialect.name == "postgresql":
+            return func.now()
+        # SQLAlchemy stores SQLite timestamps as UTC text with microseconds; SQLite's 'now' is UTC.
+        return func.strftime("%Y-%m-%d %H:%M:%f", "now").concat("000")
+
+    def _db_after(self, seconds: float) -> Any:
+        """The database's current time plus ``seconds``, as ``lease_until`` stores it."""
+        if self._conn.dialect.name == "postgresql":
+            return func.now() + func.make_interval(0, 0, 0, 0, 0, 0, literal(float(seconds), Float))
+        return func.strftime("%Y-%m-%d %H:%M:%f", "now", f"+{float(seconds):.3f} seconds").concat("000")
+
+    def acquire_lease(self, consumer: str, holder: str, lease_s: float) -> bool:
+        if self._take_lease(consumer, holder, lease_s):
             return True
         # No row yet, or one another holder leases: make sure the row exists, then try again.
         values = {"consumer": consumer, "position": 0}
@@ -87,36 +104,45 @@ class SqlOutbox:
             self._conn.execute(postgresql.insert(outbox_checkpoints).values(values).on_conflict_do_nothing())
         else:
             self._conn.execute(sqlite.insert(outbox_checkpoints).values(values).on_conflict_do_nothing())
-        return self._take_lease(consumer, holder, now, until)
+        return self._take_lease(consumer, holder, lease_s)
 
-    def _take_lease(self, consumer: str, holder: str, now: datetime, until: datetime) -> bool:
+    def _take_lease(self, consumer: str, holder: str, lease_s: float) -> bool:
         row = outbox_checkpoints.c
         taken = self._conn.execute(
             update(outbox_checkpoints)
             .where(
                 row.consumer == consumer,
-                or_(row.holder.is_(None), row.holder == holder, row.lease_until.is_(None), row.lease_until < utc(now)),
+                or_(
+                    row.holder.is_(None),
+                    row.holder == holder,
+                    row.lease_until.is_(None),
+                    row.lease_until < self._db_now(),
+                ),
             )
-            .values(holder=holder, lease_until=utc(until))
+            .values(holder=holder, lease_until=self._db_after(lease_s))
         )
         return taken.rowcount == 1
 
-    def lease_holder(self, consumer: str, now: datetime) -> tuple[str, datetime] | None:
+    def lease_holder(self, consumer: str) -> tuple[str, datetime] | None:
+        row = outbox_checkpoints.c
         found = self._conn.execute(
-            select(outbox_checkpoints.c.holder, outbox_checkpoints.c.lease_until).where(
-                outbox_checkpoints.c.consumer == consumer
+            select(row.holder, row.lease_until).where(
+                row.consumer == consumer,
+                row.holder.is_not(None),
+                row.lease_until.is_not(None),
+                row.lease_until >= self._db_now(),
             )
         ).first()
-        if found is None or found.holder is None or found.lease_until is None or utc(found.lease_until) < utc(now):
+        if found is None:
             return None
         return found.holder, utc(found.lease_until)
 
-    def renew_lease(self, consumer: str, holder: str, until: datetime) -> bool:
+    def renew_lease(self, consumer: str, holder: str, lease_s: float) -> bool:
         row = outbox_checkpoints.c
         result = self._conn.execute(
             update(outbox_checkpoints)
             .where(row.consumer == consumer, row.holder == holder)
-            .values(lease_until=utc(until))
+            .values(lease_until=self._db_after(lease_s))
         )
         return result.rowcount == 1
 
@@ -128,14 +154,14 @@ class SqlOutbox:
             .values(holder=None, lease_until=None)
         )
 
-    def advance_checkpoint(self, consumer: str, holder: str, position: int, until: datetime) -> bool:
+    def advance_checkpoint(self, consumer: str, holder: str, position: int, lease_s: float) -> bool:
         row = outbox_checkpoints.c
         result = self._conn.execute(
             update(outbox_checkpoints)
             .where(row.consumer == consumer, row.holder == holder)
             .values(
                 position=case((row.position < position, position), else_=row.position),
-                lease_until=utc(until),
+                lease_until=self._db_after(lease_s),
             )
         )
         return result.rowcount == 1
