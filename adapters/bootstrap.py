@@ -55,7 +55,7 @@ def bootstrap(settings: Settings, *, migrate: bool = True) -> Application:
     clock = SystemClock()
     # The projector's own units of work trigger no projection; the services' ones kick it after
     # each commit (synchronously while the graph is healthy, see ProjectionRunner's breaker).
-    projector = GraphProjector(lambda: SqlUnitOfWork(engine), graph, clock=clock)
+    projector = GraphProjector(lambda: SqlUnitOfWork(engine), graph)
     projection = ProjectionRunner(projector)
     deps = ServiceDeps(uow=lambda: SqlUnitOfWork(engine, on_commit=projection.kick), clock=clock, ids=TimeOrderedIds())
     identity = HeaderIdentity(

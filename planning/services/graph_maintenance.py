@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from planning.graph_projection import graph_edge, graph_task
-from planning.ports import Clock, DependencyGraph, GraphEdge, GraphTask, UnitOfWorkFactory
+from planning.ports import DependencyGraph, GraphEdge, GraphTask, UnitOfWorkFactory
 from planning.services.projection import (
     GRAPH_CONSUMER,
     LEASE_S,
@@ -47,13 +47,12 @@ class GraphMaintenance:
         uow: UnitOfWorkFactory,
         graph: DependencyGraph,
         *,
-        clock: Clock | None = None,
         holder: str | None = None,
         lease_s: float = LEASE_S,
     ) -> None:
         self._uow = uow
         self._graph = graph
-        self.lease = CheckpointLease(uow, GRAPH_CONSUMER, holder or lease_holder_id("rebuild"), clock, lease_s)
+        self.lease = CheckpointLease(uow, GRAPH_CONSUMER, holder or lease_holder_id("rebuild"), lease_s)
 
     def _expected(self) -> tuple[int, dict[str, GraphTask], dict[str, GraphEdge]]:
         with self._uow() as uow:

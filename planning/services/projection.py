@@ -9,12 +9,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
 
 from planning.errors import DomainError, ErrorCode
 from planning.events import OutboxMessage, PlanEventKind
 from planning.graph_projection import graph_edge, graph_edge_from_snapshot, graph_task, graph_task_from_snapshot
-from planning.ports import Clock, DependencyGraph, MissingVertex, UnitOfWorkFactory
+from planning.ports import DependencyGraph, MissingVertex, UnitOfWorkFactory
 
 GRAPH_CONSUMER = "graph"
 # How long a lease on a consumer's checkpoint lasts unless renewed. Holders renew it from a
@@ -66,14 +66,6 @@ def lease_holder_id(role: str) -> str:
     return f"{role}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-class UtcClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    def today(self) -> date:
-        return self.now().date()
-
-
 class LeaseWatch:
     """What a holder knows, in memory, about its lease while a keep-alive thread renews it.
 
@@ -108,10 +100,7 @@ class CheckpointLease:
     that dies leaves a lease that expires after ``lease_s`` by the store's clock.
     """
 
-    def __init__(
-        self, uow: UnitOfWorkFactory, consumer: str, holder: str, clock: Clock | None = None, lease_s: float = LEASE_S
-    ) -> None:
-        # ``clock`` is accepted for compatibility: lease expiry is the store's clock.
+    def __init__(self, uow: UnitOfWorkFactory, consumer: str, holder: str, lease_s: float = LEASE_S) -> None:
         self._uow = uow
         self.consumer = consumer
         self.holder = holder
@@ -225,7 +214,6 @@ class GraphProjector:
         graph: DependencyGraph,
         *,
         batch_size: int = 500,
-        clock: Clock | None = None,
         holder: str | None = None,
         lease_s: float = LEASE_S,
     ) -> None:
@@ -234,7 +222,7 @@ class GraphProjector:
         self._batch_size = batch_size
         self._lock = threading.Lock()
         self._watch: LeaseWatch | None = None
-        self.lease = CheckpointLease(uow, GRAPH_CONSUMER, holder or lease_holder_id("projector"), clock, lease_s)
+        self.lease = CheckpointLease(uow, GRAPH_CONSUMER, holder or lease_holder_id("projector"), lease_s)
 
     def catch_up(self, *, wait_s: float | None = None) -> ProjectionProgress:
         """Apply every message not applied yet; raise what the graph raised, keeping progress.
