@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -14,13 +15,18 @@ from adapters.events.graph_projection import ProjectionRunner
 from adapters.graph import open_graph
 from adapters.graph.confined import ThreadConfinedGraph
 from adapters.identity import HeaderIdentity
+from adapters.locks import process_lock
 from adapters.sql import SqlUnitOfWork, create_store_engine, upgrade
 from adapters.system import SystemClock, TimeOrderedIds
+from planning.ports import DependencyGraph
 from planning.principal import Principal
 from planning.services.base import ServiceDeps
 from planning.services.projection import GraphProjector
 from planning.services.registry import PlanningServices
 from resolvers.context import RequestContext
+
+#: The one lock that a projector or a rebuild holds while it writes the graph.
+GRAPH_PROJECTION_LOCK = "graph-projection"
 
 
 @dataclass
@@ -37,25 +43,38 @@ class Application:
     def context(self, principal: Principal) -> RequestContext:
         return RequestContext(services=self.services, principal=principal)
 
-    def close(self) -> None:
+    def close(self, *, finish_projection_s: float = 0.0) -> None:
+        """Let go of everything; a projection pass under way may finish for ``finish_projection_s``.
+
+        A one-off command that wrote gives its pass time to finish, so what it committed is in
+        the graph when it exits; a server stops at once (the next process takes over at once
+        too: the projection lock dies with its holder).
+        """
         # Cancels queued runs and stops a running one at its next progress report (both stay
         # QUEUED in the store for the next start's recover()), so closing does not wait them out.
         self.simulation_queue.shutdown(wait=True)
-        self.projection.stop()
+        self.projection.stop(finish_s=finish_projection_s)
         self.graph.close()
         self.engine.dispose()
 
 
-def bootstrap(settings: Settings, *, migrate: bool = True) -> Application:
+def bootstrap(
+    settings: Settings,
+    *,
+    migrate: bool = True,
+    wrap_graph: Callable[[DependencyGraph], DependencyGraph] | None = None,
+) -> Application:
+    """``wrap_graph`` decorates the graph connection (tests put a fault-injecting double there)."""
     engine = create_store_engine(settings.database_url)
     if migrate:
         upgrade(engine)
     handle = open_graph(settings.graph_url)
-    graph = ThreadConfinedGraph(handle.graph, close=handle.close)
+    inner: DependencyGraph = handle.graph if wrap_graph is None else wrap_graph(handle.graph)
+    graph = ThreadConfinedGraph(inner, close=handle.close)
     clock = SystemClock()
     # The projector's own units of work trigger no projection; the services' ones kick it after
     # each commit (synchronously while the graph is healthy, see ProjectionRunner's breaker).
-    projector = GraphProjector(lambda: SqlUnitOfWork(engine), graph)
+    projector = GraphProjector(lambda: SqlUnitOfWork(engine), graph, process_lock(engine, GRAPH_PROJECTION_LOCK))
     projection = ProjectionRunner(projector)
     deps = ServiceDeps(uow=lambda: SqlUnitOfWork(engine, on_commit=projection.kick), clock=clock, ids=TimeOrderedIds())
     identity = HeaderIdentity(
@@ -63,7 +82,14 @@ def bootstrap(settings: Settings, *, migrate: bool = True) -> Application:
     )
     queue = ThreadSimulationQueue()
     services = PlanningServices.build(
-        deps, graph=graph, scheduler=EngineScheduler(), simulator=EngineSimulator(), simulation_queue=queue
+        deps,
+        graph=graph,
+        scheduler=EngineScheduler(),
+        simulator=EngineSimulator(),
+        simulation_queue=queue,
+        projection=projection,
+        maintenance_lock=process_lock(engine, GRAPH_PROJECTION_LOCK),
+        freshness_wait_s=settings.graph_wait_s,
     )
     queue.bind(services.simulations.execute)
     return Application(

@@ -16,6 +16,10 @@ from adapters.config import Settings
 from planning.errors import DomainError, ErrorCode
 
 DEMO_DOCUMENT = "launch_readiness.json"
+#: A command that wrote lets the graph projection of its changes finish before it exits, so
+#: that a server's next graph answer needs no catching up (it would wait, or say UNAVAILABLE).
+FINISH_PROJECTION_S = 300.0
+PROJECTION_LOCK_WAIT_S = 10.0
 
 
 class CliError(Exception):
@@ -137,7 +141,7 @@ def _opened(failure: str) -> Iterator[Any]:
     except Exception as exc:
         raise CliError(f"{failure}: {exc}") from exc
     finally:
-        app.close()
+        app.close(finish_projection_s=FINISH_PROJECTION_S)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -291,9 +295,12 @@ def _graph_check(_args: argparse.Namespace) -> int:
 
 def _graph_project(_args: argparse.Namespace) -> int:
     with _opened("graph projection stopped") as app:
-        progress = app.projector.catch_up()
-    if progress.held_by:
-        raise CliError(f"another projector ({progress.held_by}) is applying the outbox; nothing applied, try later")
+        progress = app.projector.catch_up(wait_s=PROJECTION_LOCK_WAIT_S)
+    if progress.busy:
+        raise CliError(
+            f"another projector or rebuild held the graph for over {PROJECTION_LOCK_WAIT_S:g} s; "
+            f"nothing applied (graph at outbox position {progress.position}), try later"
+        )
     print(f"applied {progress.applied} events; graph at outbox position {progress.position}")
     return 0
 

@@ -20,6 +20,9 @@ class Settings:
     dev_groups: tuple[str, ...] = ("admin",)
     identity_headers: bool = True
     log_json: bool = False
+    #: How long a graph question waits for the projection to apply the plan's last change
+    #: before answering UNAVAILABLE.
+    graph_wait_s: float = 5.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -44,6 +47,7 @@ class Settings:
             ),
             identity_headers=not production and _flag(env.get("PLANNER_IDENTITY_HEADERS"), default=True),
             log_json=_flag(env.get("PLANNER_LOG_JSON"), default=production),
+            graph_wait_s=_seconds(env, "PLANNER_GRAPH_WAIT_S", 5.0),
         )
 
 
@@ -51,3 +55,16 @@ def _flag(value: str | None, *, default: bool) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not 0 <= value <= 600:
+        raise ValueError(f"{name} must be between 0 and 600 seconds, not {raw!r}")
+    return value

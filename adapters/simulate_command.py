@@ -14,6 +14,7 @@ from typing import Any
 from adapters.engine.simulator import EngineSimulator
 from planning.documents import parse_document
 from planning.errors import DomainError
+from planning.model import TaskStatus
 from planning.model.simulation import DEFAULT_ITERATIONS, Distribution
 from planning.ports.simulation import SimulationRequest
 from planning.services.simulations import RunSimulation, document_request
@@ -97,8 +98,11 @@ def summary(result: dict[str, Any], request: SimulationRequest, titles: dict[str
         f"Finish: mean {result['meanFinishDate']}, P50 {result['p50FinishDate']}, "
         f"P80 {result['p80FinishDate']}, P90 {result['p90FinishDate']}"
     )
-    critical = sorted(result["taskCriticality"].items(), key=lambda kv: -kv[1])[:TOP]
-    lines.append("Most often critical:")
+    # Remaining work only: a completed task can no longer move the finish.
+    remaining = {t.task_id for t in request.tasks if t.status != TaskStatus.COMPLETED}
+    shares = [(key, share) for key, share in result["taskCriticality"].items() if key in remaining]
+    critical = sorted(shares, key=lambda kv: -kv[1])[:TOP]
+    lines.append("Most often critical (remaining work):")
     lines += [f"  {share:6.1%}  {titles.get(key, key)}" for key, share in critical]
     sensitive = sorted(result["sensitivity"].items(), key=lambda kv: -abs(kv[1]))[:TOP]
     lines.append("Durations that move the finish most (Spearman):")

@@ -6,7 +6,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from planning.model import DependencyType, Severity, TaskStatus, ThreePointEstimate, WorkCalendar
+from planning.model import (
+    DependencyType,
+    ExternalEventStatus,
+    Severity,
+    TaskStatus,
+    ThreePointEstimate,
+    WorkCalendar,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +81,32 @@ class IngestExternalEvent:
     payload: Any = None
     affected_task_ids: tuple[str, ...] = ()
     idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdatePlan:
+    """``changes`` holds only the fields the caller sent (see planning.model.plan.UPDATABLE_FIELDS):
+    ``name``, ``event_date`` and ``planner_plan_id`` by attribute name (None clears the last two),
+    ``working_days`` (MON..SUN names) and ``holidays`` (dates), each replacing its part of the calendar.
+    """
+
+    plan_id: str
+    changes: dict[str, Any]
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeletePlan:
+    plan_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveExternalEvent:
+    event_id: str
+    status: ExternalEventStatus
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelSimulation:
+    simulation_id: str

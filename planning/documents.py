@@ -1,25 +1,81 @@
-"""The JSON plan document: one file holding a plan, its tasks and dependencies.
+"""The JSON plan document: one file holding a plan, its tasks, dependencies and external events.
 
-Parsing checks the whole document before anything is stored, and every complaint names the
-task (by its ``key``) and the field, so that a person can fix the file.
+Parsing checks the whole document before anything is stored, and every complaint names where
+it is (the task by its ``key``, an event by its index and title, an unknown key by its path)
+and the field, so that a person can fix the file. Every object accepts only its known keys: a
+misspelled key is an error with a suggestion, never silently dropped.
 """
 
 from __future__ import annotations
 
+import copy
+import difflib
+import json
 import math
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, timedelta
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from planning.errors import DomainError, ErrorCode
-from planning.model import DependencyType, TaskStatus, ThreePointEstimate, WorkCalendar
+from planning.model import (
+    DependencyType,
+    ExternalEvent,
+    ExternalEventStatus,
+    Severity,
+    TaskStatus,
+    ThreePointEstimate,
+    WorkCalendar,
+)
 from planning.model.dag import path_between
 from planning.model.limits import check_days
 from planning.model.task import check_task_fields, check_task_input, implied_percent, implied_status
+from planning.services.external_events import MAX_AFFECTED_TASKS
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+# The keys each object of a document may hold, in the order the exporter writes them.
+DOCUMENT_KEYS = ("name", "eventDate", "asOf", "plannerPlanId", "calendar", "tasks", "dependencies", "events")
+CALENDAR_KEYS = ("workingDays", "holidays")
+TASK_KEYS = (
+    "key",
+    "title",
+    "status",
+    "percentComplete",
+    "plannerTaskId",
+    "startDate",
+    "dueDate",
+    "durationDays",
+    "estimate",
+    "assignees",
+)
+ESTIMATE_KEYS = ("optimisticDays", "mostLikelyDays", "pessimisticDays")
+DEPENDENCY_KEYS = ("predecessor", "successor", "type", "lagDays")
+EVENT_KEYS = (
+    "eventType",
+    "severity",
+    "title",
+    "description",
+    "source",
+    "occurredAt",
+    "delayDays",
+    "probability",
+    "affectedTasks",
+    "status",
+    "payload",
+    "idempotencyKey",
+)
+
+# Keys that belong somewhere else in the document: said instead of a near miss.
+_DEPENDENCIES_HINT = 'dependencies go in the document\'s "dependencies" list as {"predecessor": KEY, "successor": KEY}'
+_TASK_HINTS = dict.fromkeys(
+    ("dependsOn", "dependencies", "predecessors", "predecessor", "successors", "successor"), _DEPENDENCIES_HINT
+)
+_DOCUMENT_HINTS = {
+    "workingDays": 'it belongs in "calendar"',
+    "holidays": 'it belongs in "calendar"',
+}
 
 
 class DocumentError(DomainError):
@@ -50,6 +106,46 @@ class DocumentDependency:
 
 
 @dataclass(frozen=True, slots=True)
+class DocumentEvent:
+    """An external event of the document; ``affected_tasks`` are task keys of the document."""
+
+    event_type: str
+    severity: Severity
+    title: str
+    description: str | None
+    source: str | None
+    occurred_at: datetime
+    delay_days: float
+    probability: float | None
+    affected_tasks: tuple[str, ...]
+    status: ExternalEventStatus
+    payload: Any
+    idempotency_key: str | None
+
+    def entity(
+        self, *, event_id: str, plan_id: str, received_at: datetime, task_ids: Mapping[str, str] | None = None
+    ) -> ExternalEvent:
+        """The event as it is stored; ``task_ids`` maps task keys to task ids (else keys serve as ids)."""
+        return ExternalEvent(
+            id=event_id,
+            plan_id=plan_id,
+            event_type=self.event_type,
+            severity=self.severity,
+            title=self.title,
+            description=self.description,
+            source=self.source,
+            occurred_at=self.occurred_at,
+            received_at=received_at,
+            delay_days=self.delay_days,
+            probability=self.probability,
+            payload=copy.deepcopy(self.payload),
+            affected_task_ids=tuple(k if task_ids is None else task_ids[k] for k in self.affected_tasks),
+            idempotency_key=self.idempotency_key,
+            status=self.status,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class PlanDocument:
     name: str
     event_date: date | None
@@ -58,28 +154,41 @@ class PlanDocument:
     as_of: date | None
     tasks: tuple[DocumentTask, ...]
     dependencies: tuple[DocumentDependency, ...]
+    events: tuple[DocumentEvent, ...] = ()
 
     def shifted(self, days: int) -> PlanDocument:
-        """The same plan moved ``days`` later (dates, holidays and as-of alike)."""
+        """The same plan moved ``days`` later: the event date, the as-of date, the tasks' dates and
+        the events' times. Holidays stay on their dates: they are facts of the calendar."""
         delta = timedelta(days=days)
 
         def move(d: date | None) -> date | None:
             return None if d is None else d + delta
 
-        from dataclasses import replace
-
         return replace(
             self,
             event_date=move(self.event_date),
             as_of=move(self.as_of),
-            calendar=WorkCalendar(self.calendar.working_weekdays, frozenset(h + delta for h in self.calendar.holidays)),
             tasks=tuple(replace(t, start_date=move(t.start_date), due_date=move(t.due_date)) for t in self.tasks),
+            events=tuple(replace(e, occurred_at=e.occurred_at + delta) for e in self.events),
         )
+
+    def external_events(self, plan_id: str = "document") -> tuple[ExternalEvent, ...]:
+        """The document's events as entities, task keys serving as task ids (as a simulation of
+        the document uses them); each is received when it occurred."""
+        return tuple(
+            e.entity(event_id=f"{plan_id}-event-{index}", plan_id=plan_id, received_at=e.occurred_at)
+            for index, e in enumerate(self.events)
+        )
+
+    def open_events(self) -> tuple[ExternalEvent, ...]:
+        """The events that still weigh on the schedule (``OPEN``), as :meth:`external_events`."""
+        return tuple(e for e in self.external_events() if e.counts)
 
 
 def parse_document(doc: Any) -> PlanDocument:
     if not isinstance(doc, dict):
         raise DocumentError("a plan document is a JSON object")
+    _check_keys(doc, DOCUMENT_KEYS, "top level", (), _DOCUMENT_HINTS)
     name = doc.get("name")
     if not isinstance(name, str) or not name.strip():
         raise DocumentError("the document needs a non-empty name", "name")
@@ -109,6 +218,11 @@ def parse_document(doc: Any) -> PlanDocument:
         raise DocumentError("dependencies must be a list", "dependencies")
     deps = [_dependency(raw, index, seen) for index, raw in enumerate(raw_deps)]
     _check_edges(deps)
+    raw_events = doc.get("events", [])
+    if not isinstance(raw_events, list):
+        raise DocumentError("events must be a list", "events")
+    events = [_event(raw, index, seen) for index, raw in enumerate(raw_events)]
+    _check_idempotency_keys(events)
     return PlanDocument(
         name=name.strip(),
         event_date=_date(doc.get("eventDate"), "eventDate"),
@@ -117,13 +231,56 @@ def parse_document(doc: Any) -> PlanDocument:
         as_of=_date(doc.get("asOf"), "asOf"),
         tasks=tuple(tasks),
         dependencies=tuple(deps),
+        events=tuple(events),
     )
+
+
+def _check_keys(
+    raw: Mapping[Any, Any],
+    known: tuple[str, ...],
+    where: str,
+    path: tuple[str, ...],
+    hints: Mapping[str, str] | None = None,
+) -> None:
+    """Refuse the first key that ``known`` lacks, naming its path and a near miss if there is one."""
+    hints = hints or {}
+    for name in raw:
+        if name in known:
+            continue
+        text = name if isinstance(name, str) else str(name)
+        message = f"{where}: unknown key {json.dumps(text)}"
+        if text in hints:
+            message += f"; {hints[text]}"
+        else:
+            near = _near_miss(text, known)
+            if near is not None:
+                message += f"; did you mean {json.dumps(near)}?"
+        raise DocumentError(message, *path, text)
+
+
+def _near_miss(name: str, known: tuple[str, ...]) -> str | None:
+    by_lower = {k.lower(): k for k in known}
+    found = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
+    return by_lower[found[0]] if found else None
+
+
+def _where(list_name: str, index: int, raw: Mapping[str, Any], *names: str) -> str:
+    """``tasks[3] ("Design review")``: the position, with the first usable name among ``names``."""
+    for name in names:
+        value = raw.get(name)
+        if isinstance(value, str) and value.strip():
+            return f"{list_name}[{index}] ({json.dumps(value.strip(), ensure_ascii=False)})"
+    return f"{list_name}[{index}]"
 
 
 def _task(raw: Any, index: int) -> DocumentTask:
     where = ("tasks", str(index))
     if not isinstance(raw, dict):
         raise DocumentError(f"tasks[{index}] must be an object", *where)
+    position = _where("tasks", index, raw, "title", "key")
+    _check_keys(raw, TASK_KEYS, position, where, _TASK_HINTS)
+    if isinstance(raw.get("estimate"), dict):
+        _check_keys(raw["estimate"], ESTIMATE_KEYS, f"{position}.estimate", (*where, "estimate"))
     key = raw.get("key")
     if not isinstance(key, str) or not key.strip():
         raise DocumentError(f"tasks[{index}] needs a key", *where, "key")
@@ -147,6 +304,7 @@ def _task(raw: Any, index: int) -> DocumentTask:
         raise fail("must be a list of strings", "assignees")
     start = _date(raw.get("startDate"), "startDate", label, where)
     due = _date(raw.get("dueDate"), "dueDate", label, where)
+    planner_task_id = _optional_text(raw.get("plannerTaskId"), "plannerTaskId", label, where)
     try:
         check_task_fields(
             title=title,
@@ -159,7 +317,7 @@ def _task(raw: Any, index: int) -> DocumentTask:
         check_task_input(
             {
                 "title": title,
-                "planner_task_id": _optional_text(raw.get("plannerTaskId"), "plannerTaskId", label, where),
+                "planner_task_id": planner_task_id,
                 "assignees": tuple(a.strip() for a in assignees if a.strip()),
                 "duration_days": None if duration is None else float(duration),
                 "estimate": estimate,
@@ -178,7 +336,7 @@ def _task(raw: Any, index: int) -> DocumentTask:
         duration_days=None if duration is None else float(duration),
         estimate=estimate,
         assignees=tuple(a.strip() for a in assignees if a.strip()),
-        planner_task_id=_optional_text(raw.get("plannerTaskId"), "plannerTaskId", label, where),
+        planner_task_id=planner_task_id,
     )
 
 
@@ -201,7 +359,7 @@ def _estimate(est: Any, fail: Callable[[str, str], DocumentError]) -> ThreePoint
         return None
     if not isinstance(est, dict):
         raise fail("must be {optimisticDays, mostLikelyDays, pessimisticDays}", "estimate")
-    points: list[Any] = [est.get(k) for k in ("optimisticDays", "mostLikelyDays", "pessimisticDays")]
+    points: list[Any] = [est.get(k) for k in ESTIMATE_KEYS]
     numbers = [float(p) for p in points if _is_number(p)]
     if len(numbers) != 3:
         raise fail("needs numbers optimisticDays, mostLikelyDays and pessimisticDays", "estimate")
@@ -215,6 +373,7 @@ def _dependency(raw: Any, index: int, keys: set[str]) -> DocumentDependency:
     where = ("dependencies", str(index))
     if not isinstance(raw, dict):
         raise DocumentError(f"dependencies[{index}] must be an object", *where)
+    _check_keys(raw, DEPENDENCY_KEYS, f"dependencies[{index}]", where)
     ends = []
     for end in ("predecessor", "successor"):
         key = raw.get(end)
@@ -257,18 +416,142 @@ def _check_edges(deps: list[DocumentDependency]) -> None:
         edges.append(pair)
 
 
+def _event(raw: Any, index: int, keys: set[str]) -> DocumentEvent:
+    where = ("events", str(index))
+    if not isinstance(raw, dict):
+        raise DocumentError(f"events[{index}] must be an object", *where)
+    label = _where("events", index, raw, "title")
+    _check_keys(raw, EVENT_KEYS, label, where)
+
+    def fail(message: str, field: str) -> DocumentError:
+        return DocumentError(f"{label}: {field}: {message}", *where, field)
+
+    def required_text(field: str) -> str:
+        value = raw.get(field)
+        if not isinstance(value, str) or not value.strip():
+            raise fail(f"is required, as text, not {value!r}", field)
+        return value
+
+    def optional_text(field: str) -> str | None:
+        value = raw.get(field)
+        if value is not None and not isinstance(value, str):
+            raise fail(f"must be text, not {value!r}", field)
+        return value
+
+    event_type = required_text("eventType")
+    title = required_text("title")
+    severity_raw: Any = raw.get("severity")
+    try:
+        severity = Severity(severity_raw)
+    except ValueError:
+        raise fail(f"must be one of {_names(Severity)}, not {severity_raw!r}", "severity") from None
+    status_raw = raw.get("status", ExternalEventStatus.OPEN.value)
+    try:
+        status = ExternalEventStatus(status_raw)
+    except ValueError:
+        raise fail(f"must be one of {_names(ExternalEventStatus)}, not {status_raw!r}", "status") from None
+    occurred_at = _instant(raw.get("occurredAt"), fail)
+    delay: Any = raw.get("delayDays")
+    if not _is_number(delay):
+        raise fail(f"is required, a number of working days, not {delay!r}", "delayDays")
+    probability: Any = raw.get("probability")
+    if probability is not None and not (_is_number(probability) and 0 <= probability <= 1):
+        raise fail(
+            f"must be a number from 0 to 1 (leave it out for a certain event), not {probability!r}", "probability"
+        )
+    affected = _affected_tasks(raw.get("affectedTasks"), keys, fail)
+    event = DocumentEvent(
+        event_type=event_type.strip(),
+        severity=severity,
+        title=title.strip(),
+        description=optional_text("description"),
+        source=optional_text("source"),
+        occurred_at=occurred_at,
+        delay_days=float(delay),
+        probability=None if probability is None else float(probability),
+        affected_tasks=affected,
+        status=status,
+        payload=copy.deepcopy(raw.get("payload")),
+        idempotency_key=optional_text("idempotencyKey") or None,
+    )
+    try:
+        event.entity(event_id="document", plan_id="document", received_at=occurred_at).check_input()
+    except DomainError as exc:
+        field = exc.field[-1] if exc.field else "event"
+        raise fail(exc.message, field) from None
+    return event
+
+
+def _affected_tasks(value: Any, keys: set[str], fail: Callable[[str, str], DocumentError]) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
+        raise fail('is required, a list of task keys such as ["task-001"] (it may be empty)', "affectedTasks")
+    if len(value) > MAX_AFFECTED_TASKS:
+        raise fail(f"at most {MAX_AFFECTED_TASKS} tasks", "affectedTasks")
+    for position, key in enumerate(value):
+        if key not in keys:
+            raise fail(f"no task has the key {key!r}", "affectedTasks")
+        if key in value[:position]:
+            raise fail(f"task {key!r} is listed twice", "affectedTasks")
+    return tuple(value)
+
+
+def _check_idempotency_keys(events: list[DocumentEvent]) -> None:
+    seen: set[str] = set()
+    for index, event in enumerate(events):
+        key = event.idempotency_key
+        if key is None:
+            continue
+        if key in seen:
+            raise DocumentError(
+                f"events[{index}] ({json.dumps(event.title, ensure_ascii=False)}): idempotencyKey: "
+                f"{key!r} is used by another event",
+                "events",
+                str(index),
+                "idempotencyKey",
+            )
+        seen.add(key)
+
+
+def _instant(value: Any, fail: Callable[[str, str], DocumentError]) -> datetime:
+    """An ISO 8601 date-time with a zone (``Z`` or an offset), in UTC."""
+    example = "such as 2025-02-05T10:30:00Z"
+    if not isinstance(value, str) or "T" not in value:
+        raise fail(f"is required, a date-time {example}, not {value!r}", "occurredAt")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise fail(f"expected a date-time {example}, got {value!r}", "occurredAt") from None
+    if parsed.tzinfo is None:
+        raise fail(f"{value!r} needs a zone, such as Z for UTC", "occurredAt")
+    return parsed.astimezone(UTC)
+
+
+def format_instant(value: datetime) -> str:
+    """A date-time as documents write it: UTC with ``Z``, microseconds only when there are some."""
+    value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += f".{value.microsecond:06d}"
+    return text + "Z"
+
+
+def _names(enum: Any) -> str:
+    return ", ".join(member.value for member in enum)
+
+
 def _calendar(raw: Any) -> WorkCalendar:
     if raw is None:
         return WorkCalendar()
     if not isinstance(raw, dict):
         raise DocumentError("calendar must be an object", "calendar")
+    _check_keys(raw, CALENDAR_KEYS, "calendar", ("calendar",))
     days = raw.get("workingDays", ["MON", "TUE", "WED", "THU", "FRI"])
     if not isinstance(days, list) or not all(isinstance(d, str) for d in days):
-        raise DocumentError('calendar: workingDays must be a list such as ["MON", "TUE"]', "calendar")
+        raise DocumentError('calendar: workingDays must be a list such as ["MON", "TUE"]', "calendar", "workingDays")
     holidays = raw.get("holidays", [])
     if not isinstance(holidays, list):
-        raise DocumentError("calendar: holidays must be a list of dates", "calendar")
-    parsed = [_date(h, "holidays") for h in holidays]
+        raise DocumentError("calendar: holidays must be a list of dates", "calendar", "holidays")
+    parsed = [_date(h, "holidays", "calendar", ("calendar",)) for h in holidays]
     return WorkCalendar.from_names(days, [h for h in parsed if h is not None])
 
 

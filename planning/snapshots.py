@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from planning.model import Dependency, ExternalEvent, Task
+from planning.model import Dependency, ExternalEvent, Plan, Task
+
+
+def plan_snapshot(plan: Plan) -> dict[str, Any]:
+    return {
+        "id": plan.id,
+        "name": plan.name,
+        "plannerPlanId": plan.planner_plan_id,
+        "eventDate": plan.event_date.isoformat() if plan.event_date else None,
+        "calendar": {
+            "workingDays": plan.calendar.weekday_names,
+            "holidays": sorted(h.isoformat() for h in plan.calendar.holidays),
+        },
+        "version": plan.version,
+        "updatedAt": plan.updated_at.isoformat(),
+    }
 
 
 def task_snapshot(task: Task) -> dict[str, Any]:
@@ -54,4 +69,8 @@ def external_event_snapshot(event: ExternalEvent) -> dict[str, Any]:
         "probability": event.probability,
         "affectedTaskIds": list(event.affected_task_ids),
         "occurredAt": event.occurred_at.isoformat(),
+        "status": event.status.value,
+        "statusChangedAt": event.status_changed_at.isoformat() if event.status_changed_at else None,
+        "statusChangedBy": event.status_changed_by,
+        "statusNote": event.status_note,
     }

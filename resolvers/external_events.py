@@ -3,8 +3,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from planning.commands import IngestExternalEvent
-from planning.model import ExternalEvent, Severity, Task
+from planning.commands import IngestExternalEvent, ResolveExternalEvent
+from planning.model import ExternalEvent, ExternalEventStatus, Severity, Task
 from resolvers.arguments import as_datetime, as_enum, as_json, as_number, as_text, input_of
 from resolvers.context import RequestContext
 from resolvers.errors import payload_or_errors
@@ -43,6 +43,20 @@ async def ingest_external_event(ctx: RequestContext, _parent: None, args: dict[s
             idempotency_key=_optional_text(data.get("idempotencyKey"), "input", "idempotencyKey"),
         )
         event = await asyncio.to_thread(ctx.services.external_events.ingest, cmd, ctx.principal)
+        return ExternalEventPayload(external_event=event)
+
+    return await payload_or_errors(run, lambda errors: ExternalEventPayload(user_errors=errors))
+
+
+async def resolve_external_event(ctx: RequestContext, _parent: None, args: dict[str, Any]) -> ExternalEventPayload:
+    async def run() -> ExternalEventPayload:
+        data = input_of(args)
+        cmd = ResolveExternalEvent(
+            event_id=raw_id(data.get("id"), "ExternalEvent", "input", "id"),
+            status=as_enum(ExternalEventStatus, data.get("status"), "input", "status"),
+            note=_optional_text(data.get("note"), "input", "note"),
+        )
+        event = await asyncio.to_thread(ctx.services.external_events.resolve, cmd, ctx.principal)
         return ExternalEventPayload(external_event=event)
 
     return await payload_or_errors(run, lambda errors: ExternalEventPayload(user_errors=errors))

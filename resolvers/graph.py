@@ -1,11 +1,17 @@
-"""Graph questions: critical path, slack, reach, risk and the impact of an external event."""
+"""Graph questions: forecast, critical path, slack, reach, risk and the impact of an external event.
+
+Every answer about a plan's schedule comes from one forecast per plan and request (the
+``schedule_by_plan`` loader): the schedule from today with the plan's OPEN certain events' delays.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from typing import Any
 
 from planning.model import ExternalEvent, Plan, Task
+from planning.ports.scheduling import TaskTiming
 from planning.services.graph_queries import GraphQueries
 from resolvers.context import RequestContext
 from resolvers.errors import BadRequest, Unavailable
@@ -35,16 +41,37 @@ async def critical_path(ctx: RequestContext, parent: Plan, _args: dict[str, Any]
     )
 
 
+async def forecast_finish_date(ctx: RequestContext, parent: Plan, _args: dict[str, Any]) -> date | None:
+    """The day the plan's remaining work finishes in the forecast; null for a plan without tasks."""
+    view = await _view(ctx, parent.id)
+    return None if view is None or view.schedule is None else view.schedule.finish_date
+
+
+async def _timing(ctx: RequestContext, task: Task) -> TaskTiming | None:
+    view = await _view(ctx, task.plan_id)
+    return view.schedule.timings.get(task.id) if view and view.schedule else None
+
+
 async def slack_days(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> float | None:
-    view = await _view(ctx, parent.plan_id)
-    timing = view.schedule.timings.get(parent.id) if view and view.schedule else None
+    timing = await _timing(ctx, parent)
     return None if timing is None else timing.slack_days
 
 
 async def is_critical(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> bool | None:
-    view = await _view(ctx, parent.plan_id)
-    timing = view.schedule.timings.get(parent.id) if view and view.schedule else None
+    timing = await _timing(ctx, parent)
     return None if timing is None else timing.critical
+
+
+async def forecast_start(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> date | None:
+    """The forecast's first day of the task's remaining work; null when completed (none left)."""
+    timing = await _timing(ctx, parent)
+    return None if timing is None else timing.forecast_start
+
+
+async def forecast_finish(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> date | None:
+    """The forecast's last day of the task's remaining work; null when completed (none left)."""
+    timing = await _timing(ctx, parent)
+    return None if timing is None else timing.forecast_finish
 
 
 async def risk_score(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> float | None:
@@ -86,4 +113,7 @@ async def impact(ctx: RequestContext, parent: ExternalEvent, _args: dict[str, An
         finish_date_before=found.finish_date_before,
         finish_date_after=found.finish_date_after,
         downstream_tasks=await _tasks(ctx, list(found.downstream_task_ids)),
+        probability=found.probability,
+        expected_delay_days=found.expected_delay_days,
+        in_forecast=found.in_forecast,
     )

@@ -12,7 +12,11 @@ from planning.services.graph_queries import GraphQueries
 
 
 class PlanScheduleView:
-    """One plan's graph and schedule, read once per request; risk scores on first use."""
+    """One plan's graph and forecast, read once per request; risk scores on first use.
+
+    ``schedule`` is the forecast (None for a plan without tasks): slack, criticality, risk
+    scores, forecast dates and the critical path all come from it.
+    """
 
     def __init__(self, plan: Plan, graph: PlanGraph, schedule: Schedule | None) -> None:
         self.plan = plan
@@ -41,3 +45,6 @@ class EventImpactView:
     finish_date_before: date
     finish_date_after: date
     downstream_tasks: Sequence[Task]
+    probability: float
+    expected_delay_days: float
+    in_forecast: bool

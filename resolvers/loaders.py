@@ -89,7 +89,11 @@ class ExternalEventsByTaskLoader(DataLoader[str, list[ExternalEvent]]):
 
 
 class ScheduleByPlanLoader(DataLoader[str, PlanScheduleView | None]):
-    """A plan's dependency graph (one or two round trips) and its critical-path schedule."""
+    """A plan's dependency graph (one or two round trips) and its forecast.
+
+    The forecast is the critical-path schedule from today with the delays of the plan's OPEN
+    certain external events; every graph field of the request answers from it.
+    """
 
     def __init__(self, services: PlanningServices) -> None:
         def read(ids: list[str]) -> list[PlanScheduleView | None]:
@@ -98,12 +102,13 @@ class ScheduleByPlanLoader(DataLoader[str, PlanScheduleView | None]):
                 if plan is None:
                     views.append(None)
                     continue
+                delays = services.graph.forecast_delays_of(plan.id)  # before the graph (see there)
                 try:
                     graph = services.graph.plan_graph(plan.id)
                 except (GraphUnavailable, ConnectionError, OSError, TimeoutError) as exc:
                     # Only an unreachable graph is the client's to retry; anything else is a fault.
                     raise Unavailable("the dependency graph cannot be read right now; try again shortly") from exc
-                schedule = services.graph.schedule(plan, graph) if graph.tasks else None
+                schedule = services.graph.schedule(plan, graph, delays) if graph.tasks else None
                 views.append(PlanScheduleView(plan, graph, schedule))
             return views
 

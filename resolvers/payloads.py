@@ -16,6 +16,18 @@ class CreatePlanPayload:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanPayload:
+    plan: Plan | None = None
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class DeletePlanPayload:
+    deleted_plan_id: str | None = None
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
 class TaskPayload:
     task: Task | None = None
     user_errors: list[UserError] = field(default_factory=list)

@@ -3,16 +3,16 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from planning.commands import CreatePlan
-from planning.errors import DomainError
+from planning.commands import CreatePlan, DeletePlan, UpdatePlan
+from planning.errors import DomainError, invalid
 from planning.model import Dependency, Plan, TaskStatus, WorkCalendar
 from planning.ports import TaskFilter
-from resolvers.arguments import as_date, as_enum, as_string_list, as_text, input_of
+from resolvers.arguments import as_date, as_enum, as_int, as_string_list, as_text, input_of
 from resolvers.context import RequestContext
 from resolvers.errors import BadRequest, payload_or_errors
-from resolvers.ids import parse_global_id
+from resolvers.ids import parse_global_id, raw_id, to_global_id
 from resolvers.pagination import Connection, connection, decode_cursor, page_size, paged_connection
-from resolvers.payloads import CreatePlanPayload
+from resolvers.payloads import CreatePlanPayload, DeletePlanPayload, PlanPayload
 
 DEFAULT_PLANS = 20
 DEFAULT_TASKS = 200
@@ -76,6 +76,61 @@ async def create_plan(ctx: RequestContext, _parent: None, args: dict[str, Any]) 
         return CreatePlanPayload(plan=created)
 
     return await payload_or_errors(run, lambda errors: CreatePlanPayload(user_errors=errors))
+
+
+async def update_plan(ctx: RequestContext, _parent: None, args: dict[str, Any]) -> PlanPayload:
+    async def run() -> PlanPayload:
+        data = input_of(args)
+        expected = data.get("expectedVersion")
+        cmd = UpdatePlan(
+            plan_id=raw_id(data.get("id"), "Plan", "input", "id"),
+            changes=_plan_changes(data),
+            expected_version=None if expected is None else as_int(expected, "input", "expectedVersion"),
+        )
+        updated = await asyncio.to_thread(ctx.services.plans.update, cmd, ctx.principal)
+        return PlanPayload(plan=updated)
+
+    return await payload_or_errors(run, lambda errors: PlanPayload(user_errors=errors))
+
+
+async def delete_plan(ctx: RequestContext, _parent: None, args: dict[str, Any]) -> DeletePlanPayload:
+    async def run() -> DeletePlanPayload:
+        data = input_of(args)
+        cmd = DeletePlan(plan_id=raw_id(data.get("id"), "Plan", "input", "id"))
+        deleted = await asyncio.to_thread(ctx.services.plans.delete, cmd, ctx.principal)
+        return DeletePlanPayload(deleted_plan_id=to_global_id("Plan", deleted.id))
+
+    return await payload_or_errors(run, lambda errors: DeletePlanPayload(user_errors=errors))
+
+
+def _plan_changes(data: dict[str, Any]) -> dict[str, Any]:
+    """What updatePlan changes, by the names planning.model.plan.UPDATABLE_FIELDS uses.
+
+    An absent field, or null, leaves it as it is, except ``eventDate`` and ``plannerPlanId``,
+    which null clears. In ``calendar``, ``workingDays`` and ``holidays`` each replace their part
+    when given (``holidays: []`` clears the holidays).
+    """
+    changes: dict[str, Any] = {}
+    if data.get("name") is not None:
+        changes["name"] = as_text(data["name"], "input", "name")
+    if "eventDate" in data:
+        changes["event_date"] = as_date(data["eventDate"], "input", "eventDate")
+    if "plannerPlanId" in data:
+        planner_id = data["plannerPlanId"]
+        changes["planner_plan_id"] = None if planner_id is None else as_text(planner_id, "input", "plannerPlanId")
+    calendar = data.get("calendar")
+    if calendar is not None:
+        if not isinstance(calendar, dict):
+            raise invalid("expected {workingDays, holidays}", "input", "calendar")
+        if calendar.get("workingDays") is not None:
+            changes["working_days"] = as_string_list(calendar["workingDays"], "input", "calendar", "workingDays")
+        if calendar.get("holidays") is not None:
+            holidays = calendar["holidays"]
+            if not isinstance(holidays, list | tuple):
+                raise invalid("expected a list of dates", "input", "calendar", "holidays")
+            dates = [as_date(h, "input", "calendar", "holidays") for h in holidays]
+            changes["holidays"] = tuple(h for h in dates if h is not None)
+    return changes
 
 
 def _calendar(value: Any) -> WorkCalendar:

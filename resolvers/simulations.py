@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from planning.commands import CancelSimulation
 from planning.model import Plan, Task
 from planning.model.simulation import DEFAULT_ITERATIONS, Distribution, Simulation
 from planning.services.simulations import RunSimulation
@@ -122,5 +123,15 @@ async def run_simulation(ctx: RequestContext, _parent: None, args: dict[str, Any
         )
         queued = await asyncio.to_thread(ctx.services.simulations.request, cmd, ctx.principal)
         return SimulationPayload(simulation=queued)
+
+    return await payload_or_errors(run, lambda errors: SimulationPayload(user_errors=errors))
+
+
+async def cancel_simulation(ctx: RequestContext, _parent: None, args: dict[str, Any]) -> SimulationPayload:
+    async def run() -> SimulationPayload:
+        data = input_of(args)
+        cmd = CancelSimulation(simulation_id=raw_id(data.get("id"), "Simulation", "input", "id"))
+        cancelled = await asyncio.to_thread(ctx.services.simulations.cancel, cmd, ctx.principal)
+        return SimulationPayload(simulation=cancelled)
 
     return await payload_or_errors(run, lambda errors: SimulationPayload(user_errors=errors))

@@ -18,6 +18,7 @@ from planning.errors import DomainError
 from resolvers import dependencies, external_events, node, plans, simulations, tasks
 from resolvers.errors import BadRequest, Unavailable
 from schema.arguments import graphql_args
+from schema.error_codes import ErrorCodes
 from schema.scalars import SCALARS
 from schema.types.common import Connection, First, Node
 from schema.types.dependencies import (
@@ -27,9 +28,29 @@ from schema.types.dependencies import (
     RemoveDependencyInput,
     RemoveDependencyPayload,
 )
-from schema.types.external_events import ExternalEventType, IngestExternalEventInput, IngestExternalEventPayload
-from schema.types.plans import CreatePlanInput, CreatePlanPayload, PlanType
-from schema.types.simulations import RunSimulationInput, RunSimulationPayload, SimulationType
+from schema.types.external_events import (
+    ExternalEventType,
+    IngestExternalEventInput,
+    IngestExternalEventPayload,
+    ResolveExternalEventInput,
+    ResolveExternalEventPayload,
+)
+from schema.types.plans import (
+    CreatePlanInput,
+    CreatePlanPayload,
+    DeletePlanInput,
+    DeletePlanPayload,
+    PlanType,
+    UpdatePlanInput,
+    UpdatePlanPayload,
+)
+from schema.types.simulations import (
+    CancelSimulationInput,
+    CancelSimulationPayload,
+    RunSimulationInput,
+    RunSimulationPayload,
+    SimulationType,
+)
 from schema.types.tasks import (
     CreateTaskInput,
     CreateTaskPayload,
@@ -66,6 +87,17 @@ class Mutation:
     async def create_plan(self, info: strawberry.Info, input: CreatePlanInput) -> CreatePlanPayload:  # noqa: A002
         return await plans.create_plan(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
 
+    @strawberry.mutation(
+        description="Change a plan's name, event date, Planner plan or calendar; STALE_VERSION when "
+        "expectedVersion is not the plan's version any more."
+    )
+    async def update_plan(self, info: strawberry.Info, input: UpdatePlanInput) -> UpdatePlanPayload:  # noqa: A002
+        return await plans.update_plan(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Delete a plan with its tasks, dependencies, external events and simulations.")
+    async def delete_plan(self, info: strawberry.Info, input: DeletePlanInput) -> DeletePlanPayload:  # noqa: A002
+        return await plans.delete_plan(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
+
     @strawberry.mutation
     async def create_task(self, info: strawberry.Info, input: CreateTaskInput) -> CreateTaskPayload:  # noqa: A002
         return await tasks.create_task(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
@@ -99,6 +131,17 @@ class Mutation:
         return await external_events.ingest_external_event(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
 
     @strawberry.mutation(
+        description="Set an event's status: RESOLVED or WITHDRAWN events stay as history but no longer count "
+        "in simulations; OPEN counts again. Its current status changes nothing."
+    )
+    async def resolve_external_event(
+        self,
+        info: strawberry.Info,
+        input: ResolveExternalEventInput,  # noqa: A002
+    ) -> ResolveExternalEventPayload:
+        return await external_events.resolve_external_event(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
+
+    @strawberry.mutation(
         description="Queue a Monte Carlo run; it answers at once, and a worker runs it (see progress and status)."
     )
     async def run_simulation(
@@ -107,6 +150,17 @@ class Mutation:
         input: RunSimulationInput,  # noqa: A002
     ) -> RunSimulationPayload:
         return await simulations.run_simulation(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="End a QUEUED or RUNNING run as CANCELLED (a running one stops within about a second); "
+        "one that has ended already is refused with INVALID_INPUT."
+    )
+    async def cancel_simulation(
+        self,
+        info: strawberry.Info,
+        input: CancelSimulationInput,  # noqa: A002
+    ) -> CancelSimulationPayload:
+        return await simulations.cancel_simulation(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +200,7 @@ def build_schema(*, production: bool = False, limits: SchemaLimits = SchemaLimit
         lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: MaskErrors(should_mask_error=_masked, error_message="Internal error; it has been logged."),
+        ErrorCodes,
     ]
     if production:
         extensions.append(DisableIntrospection)

@@ -21,7 +21,9 @@ Criticality
 -----------
 A task is critical in an iteration when its total float is at most
 ``CRITICAL_RTOL`` times that iteration's project duration (a relative
-tolerance, so the result does not depend on units or magnitudes).
+tolerance, so the result does not depend on units or magnitudes) and its
+work is not done (the model's ``done`` tasks are never critical): the rule
+is :func:`simulation.cpm.critical_mask`, shared with CPM.
 
 Sensitivity (Spearman's rho)
 ----------------------------
@@ -51,7 +53,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from simulation.cpm import CRITICAL_RTOL
+from simulation.cpm import CRITICAL_RTOL, critical_mask, done_mask
 from simulation.distributions import CELL_SHIFT, TABLE_BITS, Distribution, DurationModel
 from simulation.network import Network
 from simulation.passes import backward_pass, forward_pass
@@ -59,6 +61,7 @@ from simulation.streams import RISK_STREAM, TASK_STREAM, WordStream, stream_keys
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 CellArray = npt.NDArray[np.uint16]
 Progress = Callable[[int, int], None]
 
@@ -98,12 +101,24 @@ class RiskSpec:
 
 @dataclass(frozen=True)
 class SimulationModel:
-    """Network, remaining-work estimates (working days) and risks."""
+    """Network, remaining-work estimates (working days), risks, and the tasks already done.
+
+    ``done`` lists (ascending) the tasks whose work is complete: they are never critical.
+    """
 
     network: Network
     durations: DurationModel
     risks: tuple[RiskSpec, ...] = ()
     fingerprint: str = field(default="", compare=False)
+    done: tuple[int, ...] = ()
+
+    def done_flags(self) -> BoolArray | None:
+        """One flag per task (True when done), or None when no task is done."""
+        if not self.done:
+            return None
+        flags = np.zeros(self.network.size, dtype=np.bool_)
+        flags[list(self.done)] = True
+        return flags
 
     @classmethod
     def build(
@@ -115,18 +130,24 @@ class SimulationModel:
         *,
         distribution: Distribution | str = "pert",
         risks: Sequence[RiskSpec] = (),
+        done: npt.ArrayLike | None = None,
     ) -> SimulationModel:
+        """``done`` flags (one per task) the tasks whose work is complete: never critical."""
         model = DurationModel.build(low, mode, high, distribution)
         if model.size != network.size:
             raise ValueError("one estimate per task is required")
         for risk in risks:
             if any(not 0 <= t < network.size for t in risk.tasks):
                 raise ValueError("risk refers to an unknown task")
+        flags = done_mask(network.size, done)
+        finished: tuple[int, ...] = () if flags is None else tuple(np.flatnonzero(flags).tolist())
         digest = hashlib.sha256()
         for part in (network.pred, network.succ, network.lag, model.low, model.mode, model.high):
             digest.update(np.ascontiguousarray(part).tobytes())
         digest.update(repr((network.keys, model.distribution, tuple(risks))).encode())
-        return cls(network, model, tuple(risks), digest.hexdigest()[:16])
+        if finished:  # (a model without done tasks keeps the fingerprint it always had)
+            digest.update(repr(("done", finished)).encode())
+        return cls(network, model, tuple(risks), digest.hexdigest()[:16], finished)
 
 
 @dataclass(frozen=True)
@@ -337,6 +358,7 @@ def _run_shard(
     sampler = _BlockSampler(model, seed, start, keep)
     finish = np.zeros(stop - start, dtype=np.float64)
     counts = np.zeros(n, dtype=np.int64)
+    done = model.done_flags()
     for b0 in range(start, stop, block):
         b1 = min(b0 + block, stop)
         if n:
@@ -347,7 +369,8 @@ def _run_shard(
 
             def count(nodes: IntArray, lf: FloatArray, ef: FloatArray = ef, tol: FloatArray = tol) -> None:
                 slack = lf - ef[nodes]
-                counts[nodes] += np.count_nonzero(slack <= tol, axis=1)
+                critical = critical_mask(slack, tol, None if done is None else done[nodes])
+                counts[nodes] += np.count_nonzero(critical, axis=1)
 
             backward_pass(net, d, project, on_level=count)
             finish[b0 - start : b1 - start] = project

@@ -3,6 +3,8 @@
 Remaining work
 --------------
 * ``COMPLETED`` tasks have no remaining work (and risks no longer affect them).
+  They are *done*: never critical, neither in the schedule nor in any
+  simulated iteration, and never on the critical path.
 * ``IN_PROGRESS`` tasks need ``(100 - percent_complete)%`` of their duration:
   all three estimates are scaled by that share.
 * ``NOT_STARTED`` tasks need their full duration (``percent_complete`` is
@@ -98,6 +100,8 @@ class TaskSchedule:
     late_finish: dt.date
     total_slack_days: float
     is_critical: bool
+    #: No remaining work (``COMPLETED``): never critical; its dates are an instant.
+    is_done: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,7 @@ class _Prepared:
     low: np.ndarray[Any, np.dtype[np.float64]]
     mode: np.ndarray[Any, np.dtype[np.float64]]
     high: np.ndarray[Any, np.dtype[np.float64]]
+    done: np.ndarray[Any, np.dtype[np.bool_]]
     risks: tuple[RiskSpec, ...]
     calendar: WorkCalendar
     origin: np.datetime64
@@ -179,20 +184,20 @@ def _prepare(plan: PlanInput) -> _Prepared:
     low = np.array([t.optimistic for t in plan.tasks], dtype=np.float64) * share
     mode = np.array([t.most_likely for t in plan.tasks], dtype=np.float64) * share
     high = np.array([t.pessimistic for t in plan.tasks], dtype=np.float64) * share
+    done = np.array([t.status == "COMPLETED" for t in plan.tasks], dtype=np.bool_)
     for dep in plan.dependencies:
         if not np.isfinite(dep.lag_days):
             raise ValueError("dependency lag must be finite")
     network = Network.from_keys(keys, [(d.predecessor, d.successor, d.lag_days) for d in plan.dependencies])
-    completed = {t.key for t in plan.tasks if t.status == "COMPLETED"}
     risks = []
     for r in plan.risks:
         for k in r.task_keys:
             if k not in network.index:
                 raise ValueError(f"risk refers to unknown task key {k!r}")
-        affected = tuple(sorted({network.index[k] for k in r.task_keys if k not in completed}))
+        affected = tuple(sorted({network.index[k] for k in r.task_keys if not done[network.index[k]]}))
         risks.append(RiskSpec(float(r.probability), float(r.delay_days), affected))
     calendar = WorkCalendar(plan.calendar.working_days, plan.calendar.holidays)
-    return _Prepared(network, low, mode, high, tuple(risks), calendar, calendar.origin(plan.as_of))
+    return _Prepared(network, low, mode, high, done, tuple(risks), calendar, calendar.origin(plan.as_of))
 
 
 def schedule_plan(plan: PlanInput) -> PlanSchedule:
@@ -202,7 +207,7 @@ def schedule_plan(plan: PlanInput) -> PlanSchedule:
     for risk in prep.risks:
         if risk.probability >= 1.0:
             durations[list(risk.tasks)] += risk.delay
-    cpm = critical_path_method(prep.network, durations)
+    cpm = critical_path_method(prep.network, durations, prep.done)
     es_day, ef_day = interval_day_indices(cpm.early_start, durations)
     ls_day, lf_day = interval_day_indices(cpm.late_start, durations)
     cal, origin = prep.calendar, prep.origin
@@ -217,6 +222,7 @@ def schedule_plan(plan: PlanInput) -> PlanSchedule:
             late_finish=to_date(dates[3][j]),
             total_slack_days=float(cpm.total_slack[j]),
             is_critical=bool(cpm.critical[j]),
+            is_done=bool(prep.done[j]),
         )
     finish = int(finish_day_index(cpm.duration))
     return PlanSchedule(
@@ -234,7 +240,7 @@ def build_model(plan: PlanInput, distribution: Distribution | str = "pert") -> S
         raise ValueError(f"unknown distribution {distribution!r}; use one of {DISTRIBUTIONS}")
     prep = _prepare(plan)
     return SimulationModel.build(
-        prep.network, prep.low, prep.mode, prep.high, distribution=distribution, risks=prep.risks
+        prep.network, prep.low, prep.mode, prep.high, distribution=distribution, risks=prep.risks, done=prep.done
     )
 
 

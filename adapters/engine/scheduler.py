@@ -60,6 +60,7 @@ class EngineScheduler:
                     late_finish=t.late_finish,
                     slack_days=float(t.total_slack_days),
                     critical=bool(t.is_critical),
+                    done=bool(t.is_done),
                 )
                 for key, t in result.tasks.items()
             },

@@ -11,18 +11,25 @@ log = structlog.get_logger("planner.projection")
 
 
 class ProjectionRunner:
-    """Keeps the graph caught up with the outbox: right after each commit, and every few seconds.
+    """Runs graph projection passes on one worker thread: after commits, for readers, and on a timer.
 
-    Projecting right after a commit gives the local API read-your-writes on graph questions
-    while the graph is healthy. A kick hands the pass to a worker thread and waits for it at
-    most ``kick_budget_s``: a write never waits longer for the graph, however slow it is. A
-    pass that runs over the budget goes on in the background, and a circuit breaker opens so
-    that later writes do not wait for the graph at all: ``kick`` only wakes the background loop
-    and returns at once. The breaker also opens when a pass fails. The loop retries every
-    ``retry_s`` and closes the breaker when a pass succeeds (so does the pass that ran over the
-    budget, when it ends well). Without a running loop (a CLI command), a kick makes the retry
-    itself once ``retry_s`` has passed. Failures are logged, never raised into the write that
-    triggered them: it is committed.
+    * ``kick()`` (after each commit that wrote events) asks for a pass and waits for it at most
+      ``kick_budget_s``: a write never waits longer for the graph, however slow it is. A pass
+      that runs over the budget goes on in the background.
+    * ``catch_up_to(position, wait_s)`` (the planning ``ProjectionDriver``) is how a reader gets
+      a fresh graph: it asks for passes until the checkpoint reaches ``position`` or ``wait_s``
+      runs out, and answers the checkpoint reached.
+    * After ``start()`` (the server), the worker also runs a pass every ``interval_s``, so changes
+      committed by other processes (the CLI, another server) reach the graph without a reader.
+
+    When a pass fails, a circuit breaker opens: kicks stop waiting for the graph at all, readers
+    answer at once from the checkpoint (so they say UNAVAILABLE rather than hang), and passes
+    are retried every ``retry_s`` (by the timer, or without one by the next kick or reader).
+    The first pass that succeeds closes it. Failures are logged, never raised into the write
+    that triggered them: it is committed.
+
+    A pass waits at most ``lock_wait_s`` for the projection lock when another process holds it;
+    a reader keeps asking until its own deadline.
     """
 
     def __init__(
@@ -32,129 +39,143 @@ class ProjectionRunner:
         interval_s: float = 5.0,
         retry_s: float = 3.0,
         kick_budget_s: float = 2.0,
+        lock_wait_s: float = 1.0,
     ) -> None:
         self._projector = projector
         self.interval_s = interval_s
         self.retry_s = retry_s
         self.kick_budget_s = kick_budget_s
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._state = threading.Lock()
-        self._opened_at: float | None = None
-        self._thread: threading.Thread | None = None
-        # Kicks ask the kick worker for a pass; ``_served`` is the last ask a finished pass covered.
-        self._asks = threading.Condition()
+        self.lock_wait_s = lock_wait_s
+        self._periodic = False
+        self._stopping = False
+        self._failed_at: float | None = None
+        self._worker: threading.Thread | None = None
+        # Asks are numbered; ``_served`` is the last ask that a finished pass covered (a pass
+        # covers every ask made before it began).
+        self._cond = threading.Condition()
         self._asked = 0
         self._served = 0
-        self._kicker: threading.Thread | None = None
+        self._running = False
 
     @property
     def breaker_open(self) -> bool:
-        return self._opened_at is not None
+        return self._failed_at is not None
 
-    def _loop_running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+    def _retry_due(self) -> bool:
+        failed_at = self._failed_at
+        return failed_at is None or time.monotonic() - failed_at >= self.retry_s
 
-    def kick(self) -> None:
-        opened_at = self._opened_at
-        if opened_at is not None and (self._loop_running() or time.monotonic() - opened_at < self.retry_s):
-            self._wake.set()
-            return
-        deadline = time.monotonic() + self.kick_budget_s
-        with self._asks:
-            if self._stop.is_set():
-                return
-            if self._kicker is None or not self._kicker.is_alive():
-                self._kicker = threading.Thread(target=self._serve_kicks, name="graph-projection-kick", daemon=True)
-                self._kicker.start()
+    # -- asking for passes -----------------------------------------------------------------
+
+    def _ensure_worker(self) -> None:
+        """Caller holds ``_cond``."""
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(target=self._work, name="graph-projection", daemon=True)
+            self._worker.start()
+
+    def _request_pass(self, deadline: float) -> bool:
+        """Ask for a pass that starts from now; wait until one covered it or ``deadline``."""
+        with self._cond:
+            if self._stopping:
+                return False
+            self._ensure_worker()
             self._asked += 1
             mine = self._asked
-            self._asks.notify_all()
+            self._cond.notify_all()
             while self._served < mine:
                 left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._asks.wait(left)
-            served = self._served >= mine
-        if not served:
-            # The pass goes on in the background; until it (or the loop's next) succeeds,
-            # writes do not wait for the graph.
-            self._open(f"a projection pass took longer than {self.kick_budget_s:g} s")
+                if left <= 0 or self._stopping:
+                    return False
+                self._cond.wait(left)
+            return True
 
-    def _serve_kicks(self) -> None:
-        """The kick worker: one pass at a time, each covering every kick made before it began."""
+    def kick(self) -> None:
+        if self._failed_at is not None and (self._periodic or not self._retry_due()):
+            return  # the breaker is open: the timer (or a later kick) retries, not this write
+        if not self._request_pass(time.monotonic() + self.kick_budget_s):
+            log.info("graph projection is taking longer than a write waits; it goes on in the background")
+
+    def catch_up_to(self, position: int, wait_s: float) -> int:
+        deadline = time.monotonic() + wait_s
+        reached = self._projector.position()
+        while reached < position and time.monotonic() < deadline:
+            if not self._retry_due():
+                break  # the graph failed moments ago: answer now, the retry comes on its own
+            if not self._request_pass(deadline):
+                break
+            reached = self._projector.position()
+        return reached
+
+    # -- the worker --------------------------------------------------------------------------
+
+    def _work(self) -> None:
         while True:
-            with self._asks:
-                while self._served >= self._asked and not self._stop.is_set():
-                    self._asks.wait()
-                if self._stop.is_set():
+            with self._cond:
+                while self._served >= self._asked and not self._stopping:
+                    if not self._periodic:
+                        self._cond.wait()
+                        continue
+                    wait = self.retry_s if self._failed_at is not None else self.interval_s
+                    if not self._cond.wait(wait):
+                        break  # timer: a pass nobody asked for
+                if self._stopping:
                     return
                 target = self._asked
+                self._running = True
             try:
-                self._attempt(wait_s=None)
+                self._attempt()
             finally:
-                with self._asks:
-                    self._served = target
-                    self._asks.notify_all()
+                with self._cond:
+                    self._running = False
+                    self._served = max(self._served, target)
+                    self._cond.notify_all()
 
-    def _attempt(self, *, wait_s: float | None) -> bool:
-        """One pass; True when the graph took everything pending (the breaker is closed then)."""
+    def _attempt(self) -> None:
         try:
-            progress = self._projector.catch_up(wait_s=wait_s)
+            progress = self._projector.catch_up(wait_s=self.lock_wait_s)
         except Exception as exc:  # noqa: BLE001 - any graph failure only delays the projection
-            self._open(f"{type(exc).__name__}: {exc}")
-            return False
-        if progress.skipped:
-            log.info("graph projection held elsewhere; will retry", holder=progress.held_by)
-            return False
-        with self._state:
-            was_open, self._opened_at = self._opened_at is not None, None
-        if was_open:
+            was_open, self._failed_at = self._failed_at is not None, time.monotonic()
+            if was_open:
+                log.debug("graph projection still failing", error=f"{type(exc).__name__}: {exc}")
+            else:
+                log.warning(
+                    "graph projection failed; writes no longer wait for it, retrying in the background",
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+            return
+        if progress.busy:
+            log.debug("graph projection held by another process; will retry")
+            return
+        if self._failed_at is not None:
+            self._failed_at = None
             log.info("graph projection caught up; writes project synchronously again", position=progress.position)
         if progress.applied:
             log.debug("graph projected", applied=progress.applied, position=progress.position)
-        return True
 
-    def _open(self, reason: str) -> None:
-        with self._state:
-            was_open = self._opened_at is not None
-            self._opened_at = time.monotonic()
-        if was_open:
-            log.debug("graph projection still behind", error=reason)
-        else:
-            log.warning(
-                "graph projection behind; writes no longer wait for it, retrying in the background", error=reason
-            )
-        self._wake.set()
+    # -- life ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name="graph-projection", daemon=True)
-            self._thread.start()
+        """Also run a pass every ``interval_s`` (the server does; one-off commands do not)."""
+        with self._cond:
+            self._periodic = True
+            self._ensure_worker()
+            self._cond.notify_all()
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            if self._opened_at is not None:
-                # Breaker open: retry on a fixed cadence, however many writes ask for it.
-                if self._stop.wait(self.retry_s):
-                    return
-            else:
-                self._wake.wait(self.interval_s)
-                if self._stop.is_set():
-                    return
-            self._wake.clear()
-            self._attempt(wait_s=None)
+    def stop(self, *, finish_s: float = 0.0) -> bool:
+        """Stop the worker, letting a pass under way finish for up to ``finish_s``.
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        with self._asks:
-            self._asks.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout=self.interval_s + 5)
-            self._thread = None
-        if self._kicker is not None:
-            # A pass still running is given a moment; it stops at the process's end otherwise.
-            self._kicker.join(timeout=self.kick_budget_s)
-            self._kicker = None
+        A pass still running after that is abandoned: its thread is a daemon, and the
+        projection lock dies with the process. True when no pass was left running.
+        """
+        deadline = time.monotonic() + finish_s
+        with self._cond:
+            while self._running and time.monotonic() < deadline:
+                self._cond.wait(deadline - time.monotonic())
+            self._stopping = True
+            self._cond.notify_all()
+            running = self._running
+        worker = self._worker
+        if worker is not None and not running:
+            worker.join(timeout=1.0)
+        self._worker = None
+        return not running

@@ -64,6 +64,15 @@ class ThreadConfinedGraph:
     def remove_dependency(self, dependency_id: str) -> None:
         self._write(lambda: self._graph.remove_dependency(dependency_id))
 
+    def upsert_tasks(self, tasks: Sequence[GraphTask]) -> None:
+        self._write(lambda: self._graph.upsert_tasks(tasks))
+
+    def upsert_dependencies(self, edges: Sequence[GraphEdge]) -> None:
+        self._write(lambda: self._graph.upsert_dependencies(edges))
+
+    def remove_plan(self, plan_id: str) -> None:
+        self._write(lambda: self._graph.remove_plan(plan_id))
+
     def plan_graph(self, plan_id: str) -> PlanGraph:
         return self._run(lambda: self._graph.plan_graph(plan_id), self.read_timeout_s)
 

@@ -204,6 +204,24 @@ class GremlinDependencyGraph:
     def remove_dependency(self, dependency_id: str) -> None:
         self._submit(lambda g: g.E().has(s.DEPENDS_ON, s.DEPENDENCY_ID, dependency_id).drop().iterate())
 
+    def upsert_tasks(self, tasks: Sequence[GraphTask]) -> None:
+        for chunk in _chunks(_last_wins(tasks, lambda t: t.task_id), self.batch_size):
+            self._upsert_tasks(chunk)
+
+    def upsert_dependencies(self, edges: Sequence[GraphEdge]) -> None:
+        for chunk in _chunks(_last_wins(edges, lambda e: e.dependency_id), self.batch_size):
+            self._upsert_edges(chunk)
+
+    def remove_plan(self, plan_id: str) -> None:
+        """Drop the plan's vertices (and so its edges), a slice per traversal."""
+        size = self.clear_batch_size
+        while True:
+            dropped = self._submit(
+                lambda g: g.V().has(s.TASK, s.PLAN_ID, plan_id).limit(size).side_effect(__.drop()).count().next()
+            )
+            if dropped < size:
+                return
+
     def clear(self) -> None:
         """Drop every vertex (and so every edge), a slice per traversal."""
         size = self.clear_batch_size
@@ -218,10 +236,8 @@ class GremlinDependencyGraph:
         Idempotent like the single upserts, so a failed load can simply be run again.
         A repeated task or dependency id counts once, with its last value.
         """
-        for chunk in _chunks(_last_wins(tasks, lambda t: t.task_id), self.batch_size):
-            self._upsert_tasks(chunk)
-        for edge_chunk in _chunks(_last_wins(edges, lambda e: e.dependency_id), self.batch_size):
-            self._upsert_edges(edge_chunk)
+        self.upsert_tasks(tasks)
+        self.upsert_dependencies(edges)
 
     # -- reads --------------------------------------------------------------------------
 

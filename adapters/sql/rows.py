@@ -10,6 +10,7 @@ from planning.model import (
     Dependency,
     DependencyType,
     ExternalEvent,
+    ExternalEventStatus,
     Plan,
     Severity,
     Task,
@@ -34,6 +35,7 @@ def plan_values(plan: Plan) -> dict[str, Any]:
         "holidays": sorted(h.isoformat() for h in plan.calendar.holidays),
         "created_at": utc(plan.created_at),
         "updated_at": utc(plan.updated_at),
+        "version": plan.version,
     }
 
 
@@ -49,6 +51,7 @@ def plan_from_row(row: Mapping[str, Any]) -> Plan:
         ),
         created_at=utc(row["created_at"]),
         updated_at=utc(row["updated_at"]),
+        version=row["version"],
     )
 
 
@@ -134,6 +137,10 @@ def external_event_values(event: ExternalEvent) -> dict[str, Any]:
         "probability": event.probability,
         "payload": event.payload,
         "idempotency_key": event.idempotency_key,
+        "status": event.status.value,
+        "status_changed_at": utc(event.status_changed_at) if event.status_changed_at else None,
+        "status_changed_by": event.status_changed_by,
+        "status_note": event.status_note,
     }
 
 
@@ -153,4 +160,8 @@ def external_event_from_row(row: Mapping[str, Any], affected: Sequence[str]) -> 
         payload=row["payload"],
         affected_task_ids=tuple(affected),
         idempotency_key=row["idempotency_key"],
+        status=ExternalEventStatus(row["status"]),
+        status_changed_at=utc(row["status_changed_at"]) if row["status_changed_at"] else None,
+        status_changed_by=row["status_changed_by"],
+        status_note=row["status_note"],
     )

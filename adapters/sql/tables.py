@@ -43,6 +43,8 @@ plans = Table(
     Column("holidays", Json, nullable=False),
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
+    # Grows with every change of the plan itself (name, dates, calendar), not of its tasks.
+    Column("version", Integer, nullable=False, server_default="1"),
 )
 
 # The seed's planner_tasks, generalised: a task may come from Microsoft Planner or not.
@@ -108,6 +110,11 @@ external_events = Table(
     Column("probability", Float),
     Column("payload", Json),
     Column("idempotency_key", String(200)),
+    Column("status", String(20), nullable=False, server_default="OPEN"),
+    # The last status change (resolveExternalEvent): when, by whom, and the note given.
+    Column("status_changed_at", Timestamp),
+    Column("status_changed_by", String(320)),
+    Column("status_note", Text),
     UniqueConstraint("plan_id", "idempotency_key", name="uq_external_events_idempotency"),
 )
 
@@ -179,10 +186,8 @@ outbox_checkpoints = Table(
     metadata,
     Column("consumer", String(100), primary_key=True),
     Column("position", Integer, nullable=False),
-    # A lease: only ``holder`` may apply this consumer's events until ``lease_until`` (processes
-    # share it through the store, so a server and `planner graph rebuild` cannot interleave).
-    Column("holder", String(200)),
-    Column("lease_until", Timestamp),
 )
 
 Index("ix_simulations_plan_created", simulations.c.plan_id, simulations.c.id)
+# Whether the graph has applied a plan's last change: the newest position of one plan.
+Index("ix_outbox_plan_position", outbox.c.plan_id, outbox.c.position)

@@ -2,7 +2,7 @@
 
 from planning.model.calendar import WorkCalendar
 from planning.model.dependency import Dependency
-from planning.model.enums import DependencyType, Severity, TaskStatus
+from planning.model.enums import DependencyType, ExternalEventStatus, Severity, TaskStatus
 from planning.model.estimate import ThreePointEstimate
 from planning.model.external_event import ExternalEvent
 from planning.model.plan import Plan
@@ -12,6 +12,7 @@ __all__ = [
     "Dependency",
     "DependencyType",
     "ExternalEvent",
+    "ExternalEventStatus",
     "Plan",
     "Severity",
     "Task",

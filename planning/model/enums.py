@@ -18,3 +18,11 @@ class Severity(StrEnum):
     MEDIUM = "MEDIUM"
     HIGH = "HIGH"
     CRITICAL = "CRITICAL"
+
+
+class ExternalEventStatus(StrEnum):
+    """An event counts in forecasts and simulations while OPEN; the others keep its history."""
+
+    OPEN = "OPEN"
+    RESOLVED = "RESOLVED"
+    WITHDRAWN = "WITHDRAWN"

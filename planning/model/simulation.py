@@ -17,6 +17,7 @@ class SimulationStatus(StrEnum):
     RUNNING = "RUNNING"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
 
 
 class Distribution(StrEnum):
@@ -57,7 +58,7 @@ class Simulation:
 
     @property
     def finished(self) -> bool:
-        return self.status in (SimulationStatus.SUCCEEDED, SimulationStatus.FAILED)
+        return self.status in (SimulationStatus.SUCCEEDED, SimulationStatus.FAILED, SimulationStatus.CANCELLED)
 
     def started(self, at: datetime) -> Simulation:
         return replace(self, status=SimulationStatus.RUNNING, started_at=at, progress=0.0, completed_iterations=0)
@@ -77,3 +78,7 @@ class Simulation:
 
     def failed(self, error: str, at: datetime) -> Simulation:
         return replace(self, status=SimulationStatus.FAILED, error=error, completed_at=at)
+
+    def cancelled(self, at: datetime) -> Simulation:
+        """The run, cancelled by a user: it ends with the progress it had, and no result."""
+        return replace(self, status=SimulationStatus.CANCELLED, completed_at=at)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from planning.events import OutboxMessage, PlanEvent
-from planning.model import Dependency, ExternalEvent, Plan, Task, TaskStatus
+from planning.events import OutboxMessage, PlanEvent, PlanEventKind
+from planning.model import Dependency, ExternalEvent, ExternalEventStatus, Plan, Task, TaskStatus
 from planning.model.simulation import Simulation, SimulationStatus
 
 
@@ -32,6 +32,15 @@ class PlanRepository(Protocol):
         ...
 
     def touch(self, plan: Plan) -> None: ...
+    def update(self, plan: Plan) -> bool:
+        """Store ``plan`` if the stored version is ``plan.version - 1``; False when it is not."""
+        ...
+
+    def delete(self, plan_id: str) -> bool:
+        """Delete the plan and everything in it (tasks, dependencies, external events, proposed
+        actions, simulations); False when there was no such plan."""
+        ...
+
     def page(self, after: str | None, limit: int) -> list[Plan]: ...
     def count(self) -> int: ...
     def find_by_planner_id(self, planner_plan_id: str) -> Plan | None: ...
@@ -73,6 +82,11 @@ class ExternalEventRepository(Protocol):
     def add(self, event: ExternalEvent) -> None: ...
     def get_many(self, event_ids: Sequence[str]) -> list[ExternalEvent]: ...
     def find_by_idempotency_key(self, plan_id: str, key: str) -> ExternalEvent | None: ...
+    def update_status(self, event: ExternalEvent, previous: ExternalEventStatus) -> bool:
+        """Store the status of ``event`` (and who changed it, when, why) if the stored status is
+        still ``previous``; False when it is not (or the event is gone)."""
+        ...
+
     def page(self, plan_id: str, after: str | None, limit: int) -> list[ExternalEvent]: ...
     def count(self, plan_id: str) -> int: ...
     def for_plan(self, plan_id: str) -> list[ExternalEvent]: ...
@@ -106,6 +120,11 @@ class SimulationRepository(Protocol):
         """Store a finished (or re-queued) run if the stored one is still RUNNING."""
         ...
 
+    def cancel(self, simulation: Simulation) -> bool:
+        """Store the status and end time of ``simulation`` (CANCELLED) if the stored run is still
+        QUEUED or RUNNING; its progress stays as the worker last wrote it."""
+        ...
+
     def stale_running(self, beaten_before: datetime) -> list[Simulation]:
         """RUNNING runs whose heartbeat is older than ``beaten_before`` (or missing)."""
         ...
@@ -125,34 +144,17 @@ class Outbox(Protocol):
         """The last position ``consumer`` has fully applied (0 when it has applied none)."""
         ...
 
+    def last_position_of(self, plan_id: str, kinds: frozenset[PlanEventKind]) -> int:
+        """The position of the last committed event of ``plan_id`` of one of ``kinds`` (0 if none)."""
+        ...
+
+    # Checkpoints are written by the one holder of the consumer's ProcessLock (see
+    # planning.services.projection); the store does not check who writes.
+
+    def advance_checkpoint(self, consumer: str, position: int) -> None:
+        """Move the position forward to ``position``; never back."""
+        ...
+
     def save_checkpoint(self, consumer: str, position: int) -> None:
-        """Set the position, ignoring the lease (tooling and tests; projectors use the lease)."""
-        ...
-
-    # A lease on a consumer's checkpoint row keeps one holder at a time applying its events,
-    # across threads and processes. Expiry is the store's clock, so hosts whose clocks disagree
-    # still agree on who holds it; durations are in seconds.
-
-    def acquire_lease(self, consumer: str, holder: str, lease_s: float) -> bool:
-        """Take the lease for ``lease_s`` if it is free, expired or ``holder``'s already."""
-        ...
-
-    def lease_holder(self, consumer: str) -> tuple[str, datetime] | None:
-        """Who holds an unexpired lease, and until when; None when nobody does."""
-        ...
-
-    def renew_lease(self, consumer: str, holder: str, lease_s: float) -> bool:
-        """Extend ``holder``'s lease to ``lease_s`` from now; False when ``holder`` no longer holds it."""
-        ...
-
-    def release_lease(self, consumer: str, holder: str) -> None: ...
-    def advance_checkpoint(self, consumer: str, holder: str, position: int, lease_s: float) -> bool:
-        """Under ``holder``'s lease, move the position forward (never back) and renew the lease.
-
-        False when ``holder`` no longer holds the lease: nothing was written.
-        """
-        ...
-
-    def reset_checkpoint(self, consumer: str, holder: str, position: int) -> bool:
-        """Under ``holder``'s lease, set the position even backwards (a rebuild); False without it."""
+        """Set the position, even backwards (a rebuild starts the consumer over from it)."""
         ...

@@ -3,17 +3,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from planning.documents import PlanDocument, parse_document
+from planning.documents import PlanDocument, format_instant, parse_document
 from planning.errors import DomainError, ErrorCode, not_found
 from planning.events import PlanEvent, PlanEventKind
-from planning.model import Dependency, Plan, Task
+from planning.model import Dependency, ExternalEvent, Plan, Task
 from planning.principal import Principal
 from planning.services.base import ServiceDeps
-from planning.snapshots import dependency_snapshot, task_snapshot
+from planning.snapshots import dependency_snapshot, external_event_snapshot, task_snapshot
 
 
 class DocumentService:
-    """Plans in and out of the JSON plan document. An import is one transaction: all or nothing."""
+    """Plans in and out of the JSON plan document. An import is one transaction: all or nothing.
+
+    Export writes everything import reads back (tasks, dependencies, calendar, external events
+    with their status), in store order with stable keys, so that importing an export and
+    exporting it again gives the same document.
+    """
 
     def __init__(self, deps: ServiceDeps) -> None:
         self._deps = deps
@@ -21,8 +26,9 @@ class DocumentService:
     def import_document(self, raw: Any, principal: Principal, *, rebase_to: date | None = None) -> Plan:
         """Store the document as a new plan.
 
-        ``rebase_to`` moves every date by whole weeks so that the document's ``asOf`` falls in
-        the week of ``rebase_to``; the demo uses it to stay current.
+        ``rebase_to`` moves the plan's dates (the event date, ``asOf``, the tasks' dates and the
+        events' times) by whole weeks so that the document's ``asOf`` falls in the week of
+        ``rebase_to``; holidays stay on their dates. The demo uses it to stay current.
         """
         principal.require_write()
         doc = parse_document(raw)
@@ -72,6 +78,10 @@ class DocumentService:
             )
             for d in doc.dependencies
         ]
+        task_ids = {key: task.id for key, task in tasks.items()}
+        events = [e.entity(event_id=new_id(), plan_id=plan.id, received_at=now, task_ids=task_ids) for e in doc.events]
+        for event in events:
+            event.check_input()
         with self._deps.uow() as uow:
             if plan.planner_plan_id and uow.plans.find_by_planner_id(plan.planner_plan_id):
                 raise DomainError(
@@ -82,6 +92,8 @@ class DocumentService:
             uow.plans.add(plan)
             uow.tasks.add_many(list(tasks.values()))
             uow.dependencies.add_many(deps)
+            for event in events:
+                uow.external_events.add(event)
             uow.outbox.append(
                 PlanEvent(plan.id, PlanEventKind.PLAN_CREATED, plan.id, now, {"id": plan.id, "name": plan.name})
             )
@@ -90,6 +102,12 @@ class DocumentService:
             for dep in deps:
                 uow.outbox.append(
                     PlanEvent(plan.id, PlanEventKind.DEPENDENCY_ADDED, dep.id, now, dependency_snapshot(dep))
+                )
+            for event in events:
+                uow.outbox.append(
+                    PlanEvent(
+                        plan.id, PlanEventKind.EXTERNAL_EVENT_RECEIVED, event.id, now, external_event_snapshot(event)
+                    )
                 )
             uow.commit()
         return plan
@@ -101,17 +119,17 @@ class DocumentService:
                 raise not_found("plan", plan_id)
             tasks = uow.tasks.for_plan(plan_id)
             deps = uow.dependencies.for_plan(plan_id)
+            events = uow.external_events.for_plan(plan_id)
         keys = _document_keys(tasks)
         doc: dict[str, Any] = {"name": plan.name}
         if plan.event_date:
             doc["eventDate"] = plan.event_date.isoformat()
         if plan.planner_plan_id:
             doc["plannerPlanId"] = plan.planner_plan_id
-        if not plan.calendar.is_default():
-            doc["calendar"] = {
-                "workingDays": plan.calendar.weekday_names,
-                "holidays": sorted(h.isoformat() for h in plan.calendar.holidays),
-            }
+        doc["calendar"] = {
+            "workingDays": plan.calendar.weekday_names,
+            "holidays": sorted(h.isoformat() for h in plan.calendar.holidays),
+        }
         doc["tasks"] = [_task_entry(t, keys[t.id]) for t in tasks]
         doc["dependencies"] = [
             {
@@ -122,6 +140,7 @@ class DocumentService:
             }
             for d in deps
         ]
+        doc["events"] = [_event_entry(e, keys) for e in events]
         return doc
 
 
@@ -164,4 +183,27 @@ def _task_entry(task: Task, key: str) -> dict[str, Any]:
             "pessimisticDays": task.estimate.pessimistic_days,
         }
     entry["assignees"] = list(task.assignees)
+    return entry
+
+
+def _event_entry(event: ExternalEvent, keys: dict[str, str]) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "eventType": event.event_type,
+        "severity": event.severity.value,
+        "title": event.title,
+    }
+    if event.description is not None:
+        entry["description"] = event.description
+    if event.source is not None:
+        entry["source"] = event.source
+    entry["occurredAt"] = format_instant(event.occurred_at)
+    entry["delayDays"] = event.delay_days
+    if event.probability is not None:
+        entry["probability"] = event.probability
+    entry["affectedTasks"] = [keys[t] for t in event.affected_task_ids if t in keys]
+    entry["status"] = event.status.value
+    if event.payload is not None:
+        entry["payload"] = event.payload
+    if event.idempotency_key is not None:
+        entry["idempotencyKey"] = event.idempotency_key
     return entry

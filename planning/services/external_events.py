@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from planning.commands import IngestExternalEvent
+from planning.commands import IngestExternalEvent, ResolveExternalEvent
 from planning.errors import DomainError, ErrorCode, StoreConflict, invalid, not_found
 from planning.events import PlanEvent, PlanEventKind
 from planning.model import ExternalEvent
@@ -18,10 +19,12 @@ class ExternalEventService:
         self._deps = deps
 
     def ingest(self, cmd: IngestExternalEvent, principal: Principal) -> ExternalEvent:
-        """Store the event once per idempotency key: a repeated key returns the stored event."""
+        """Store the event once per idempotency key: a repeated key returns the stored event,
+        or answers CONFLICT when it came with other content (see ExternalEvent.same_content)."""
         principal.require_write()
+        now = self._deps.clock.now()
         try:
-            return self._ingest(cmd)
+            return self._ingest(cmd, now)
         except StoreConflict:
             # Another request with the same idempotency key committed first.
             if cmd.idempotency_key is None:
@@ -30,20 +33,17 @@ class ExternalEventService:
                 stored = uow.external_events.find_by_idempotency_key(cmd.plan_id, cmd.idempotency_key)
             if stored is None:
                 raise
-            return stored
+            return self._replayed(stored, cmd, now)
 
-    def _ingest(self, cmd: IngestExternalEvent) -> ExternalEvent:
-        now = self._deps.clock.now()
-        affected = tuple(dict.fromkeys(cmd.affected_task_ids))
-        if len(affected) > MAX_AFFECTED_TASKS:
-            raise invalid(f"at most {MAX_AFFECTED_TASKS} affected tasks", "input", "affectedTaskIds")
+    def _ingest(self, cmd: IngestExternalEvent, now: datetime) -> ExternalEvent:
+        affected = _affected(cmd)
         with self._deps.uow() as uow:
             if uow.plans.get(cmd.plan_id) is None:
                 raise not_found("plan", cmd.plan_id, "input", "planId")
             if cmd.idempotency_key:
                 stored = uow.external_events.find_by_idempotency_key(cmd.plan_id, cmd.idempotency_key)
                 if stored is not None:
-                    return stored
+                    return self._replayed(stored, cmd, now)
             tasks = {t.id: t for t in uow.tasks.get_many(affected)}
             for task_id in affected:
                 task = tasks.get(task_id)
@@ -55,23 +55,7 @@ class ExternalEventService:
                         "a task in affectedTaskIds belongs to another plan",
                         ("input", "affectedTaskIds"),
                     )
-            event = ExternalEvent(
-                id=self._deps.ids.new_id(),
-                plan_id=cmd.plan_id,
-                event_type=cmd.event_type.strip(),
-                severity=cmd.severity,
-                title=cmd.title.strip(),
-                description=cmd.description,
-                source=cmd.source,
-                occurred_at=cmd.occurred_at or now,
-                received_at=now,
-                delay_days=cmd.delay_days,
-                probability=cmd.probability,
-                payload=cmd.payload,
-                affected_task_ids=affected,
-                idempotency_key=cmd.idempotency_key or None,
-            )
-            event.check_input()
+            event = self._event_of(cmd, now)
             uow.external_events.add(event)
             uow.outbox.append(
                 PlanEvent(
@@ -84,6 +68,71 @@ class ExternalEventService:
             )
             uow.commit()
         return event
+
+    def _event_of(self, cmd: IngestExternalEvent, now: datetime) -> ExternalEvent:
+        """The event ``cmd`` describes, checked, with a new id (not stored)."""
+        event = ExternalEvent(
+            id=self._deps.ids.new_id(),
+            plan_id=cmd.plan_id,
+            event_type=cmd.event_type.strip(),
+            severity=cmd.severity,
+            title=cmd.title.strip(),
+            description=cmd.description,
+            source=cmd.source,
+            occurred_at=cmd.occurred_at or now,
+            received_at=now,
+            delay_days=cmd.delay_days,
+            probability=cmd.probability,
+            payload=cmd.payload,
+            affected_task_ids=_affected(cmd),
+            idempotency_key=cmd.idempotency_key or None,
+        )
+        event.check_input()
+        return event
+
+    def _replayed(self, stored: ExternalEvent, cmd: IngestExternalEvent, now: datetime) -> ExternalEvent:
+        """The stored event of a repeated idempotency key, if ``cmd`` reports the same thing."""
+        if not stored.same_content(self._event_of(cmd, now), compare_occurred_at=cmd.occurred_at is not None):
+            raise DomainError(
+                ErrorCode.CONFLICT,
+                "this idempotencyKey was used for another event of the plan; send a new key for new content",
+                ("input", "idempotencyKey"),
+            )
+        return stored
+
+    def resolve(self, cmd: ResolveExternalEvent, principal: Principal) -> ExternalEvent:
+        """Set the event's status (the event itself stays, as history); its current status is a no-op."""
+        principal.require_write()
+        now = self._deps.clock.now()
+        with self._deps.uow() as uow:
+            found = uow.external_events.get_many([cmd.event_id])
+            if not found:
+                raise not_found("external event", cmd.event_id, "input", "id")
+            event = found[0]
+            changed = event.with_status(cmd.status, at=now, by=principal.user_id, note=cmd.note)
+            if changed is event:
+                return event
+            if not uow.external_events.update_status(changed, event.status):
+                # Someone changed the status first: theirs stands; the same status is no conflict.
+                now_stored = uow.external_events.get_many([event.id])
+                if not now_stored:
+                    raise not_found("external event", cmd.event_id, "input", "id")
+                if now_stored[0].status is cmd.status:
+                    return now_stored[0]
+                raise DomainError(
+                    ErrorCode.CONFLICT, "the event's status changed at the same time; reload it and try again"
+                )
+            uow.outbox.append(
+                PlanEvent(
+                    changed.plan_id,
+                    PlanEventKind.EXTERNAL_EVENT_UPDATED,
+                    changed.id,
+                    now,
+                    external_event_snapshot(changed),
+                )
+            )
+            uow.commit()
+        return changed
 
     # Reads
 
@@ -103,3 +152,10 @@ class ExternalEventService:
         with self._deps.uow() as uow:
             found = uow.external_events.affecting(task_ids)
         return [found.get(i, []) for i in task_ids]
+
+
+def _affected(cmd: IngestExternalEvent) -> tuple[str, ...]:
+    affected = tuple(dict.fromkeys(cmd.affected_task_ids))
+    if len(affected) > MAX_AFFECTED_TASKS:
+        raise invalid(f"at most {MAX_AFFECTED_TASKS} affected tasks", "input", "affectedTaskIds")
+    return affected

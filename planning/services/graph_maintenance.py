@@ -4,13 +4,8 @@ from dataclasses import dataclass
 
 from planning.graph_projection import graph_edge, graph_task
 from planning.ports import DependencyGraph, GraphEdge, GraphTask, UnitOfWorkFactory
-from planning.services.projection import (
-    GRAPH_CONSUMER,
-    LEASE_S,
-    CheckpointLease,
-    LeaseLost,
-    lease_holder_id,
-)
+from planning.ports.locks import ProcessLock
+from planning.services.projection import GRAPH_CONSUMER, ProjectionBusy, ProjectionLockLost
 
 # How long a rebuild waits for a projector (here or in another process) to let the graph go.
 REBUILD_WAIT_S = 30.0
@@ -42,17 +37,12 @@ class GraphDrift:
 
 
 class GraphMaintenance:
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        graph: DependencyGraph,
-        *,
-        holder: str | None = None,
-        lease_s: float = LEASE_S,
-    ) -> None:
+    """Rebuild and drift check. ``lock`` is the projection's lock (a separate holder of it)."""
+
+    def __init__(self, uow: UnitOfWorkFactory, graph: DependencyGraph, lock: ProcessLock) -> None:
         self._uow = uow
         self._graph = graph
-        self.lease = CheckpointLease(uow, GRAPH_CONSUMER, holder or lease_holder_id("rebuild"), lease_s)
+        self._lock = lock
 
     def _expected(self) -> tuple[int, dict[str, GraphTask], dict[str, GraphEdge]]:
         with self._uow() as uow:
@@ -70,34 +60,26 @@ class GraphMaintenance:
     def rebuild(self, *, wait_s: float = REBUILD_WAIT_S) -> tuple[int, int]:
         """Replace the graph with what the relational store holds; the projector resumes after it.
 
-        The rebuild holds the graph checkpoint's lease throughout, so no projector (in this
-        process or another) applies events to the graph meanwhile; it waits up to ``wait_s`` for
-        the lease and raises ProjectionBusy when it is still held.
+        The rebuild holds the projection lock throughout, so no projector (in this process or
+        another) applies events to the graph meanwhile; it waits up to ``wait_s`` for the lock
+        and raises ProjectionBusy when it is still held.
 
         The outbox position is read before the data: changes committed in between are applied
         again by the projector, which is harmless because every graph write is idempotent.
         """
-        self.lease.acquire(wait_s)
+        if not self._lock.acquire(wait_s):
+            raise ProjectionBusy()
         try:
-            with self.lease.kept_alive() as watch:
-                position, tasks, edges = self._expected()
-                if not watch.lost:
-                    self._graph.clear()
-                if not watch.lost:
-                    self._graph.bulk_load(list(tasks.values()), list(edges.values()))
-        except TimeoutError:
-            # The graph may still carry the call out: the lease expires by itself instead.
-            raise
-        except BaseException:
-            self.lease.release()
-            raise
-        if watch.lost:
-            self.lease.release()
-        if watch.lost or not self.lease.reset_and_release(position):
-            raise LeaseLost(
-                "the graph checkpoint lease expired during the rebuild and another holder took it; "
-                "run the rebuild again"
-            )
+            position, tasks, edges = self._expected()
+            self._graph.clear()
+            self._graph.bulk_load(list(tasks.values()), list(edges.values()))
+            if not self._lock.still_held():
+                raise ProjectionLockLost("the graph projection lock was lost during the rebuild; run it again")
+            with self._uow() as uow:
+                uow.outbox.save_checkpoint(GRAPH_CONSUMER, position)
+                uow.commit()
+        finally:
+            self._lock.release()
         return len(tasks), len(edges)
 
     def check(self) -> GraphDrift:

@@ -3,31 +3,69 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import date
 
 from planning.errors import DomainError, ErrorCode, not_found
-from planning.model import ExternalEvent, Plan
+from planning.model import ExternalEvent, ExternalEventStatus, Plan
 from planning.model.dag import reachable
-from planning.ports import DependencyGraph, PlanGraph, UnitOfWorkFactory
+from planning.ports import PlanGraph, UnitOfWorkFactory
 from planning.ports.clock import Clock
 from planning.ports.scheduling import Delay, Schedule, Scheduler, ScheduleRequest
+from planning.services.graph_freshness import PlanGraphReader
 
 # Slack, in working days, at which a task's tightness has halved (see ``risk_scores``).
 SLACK_HALF_LIFE_DAYS = 5.0
 
 
+def in_forecast(event: ExternalEvent) -> bool:
+    """Whether the event's delay is in the deterministic forecast: OPEN and certain.
+
+    Uncertain OPEN events count only in simulations; resolved and withdrawn ones not at all.
+    """
+    return event.counts and event.certain
+
+
+def forecast_delays(events: Iterable[ExternalEvent]) -> tuple[Delay, ...]:
+    """The delays the plan's forecast (and critical path) carries, in the events' order."""
+    return tuple(Delay(e.affected_task_ids, e.delay_days) for e in events if in_forecast(e))
+
+
+def occurrence_probability(event: ExternalEvent) -> float:
+    """How likely the event's delay is to happen: 1 when certain, 0 once it no longer counts."""
+    if not event.counts:
+        return 0.0
+    return 1.0 if event.certain or event.probability is None else event.probability
+
+
 @dataclass(frozen=True, slots=True)
 class EventImpact:
+    """What the event's delay does to the forecast if it occurs, and how likely that is.
+
+    ``finish_date_before`` is the forecast without the event, ``finish_date_after`` with its
+    delay; ``in_forecast`` says the plan's forecast already includes it (then ``after`` is that
+    forecast; otherwise ``before`` is).
+    """
+
     affected_task_count: int
     critical_path_delay_days: float
     finish_date_before: date
     finish_date_after: date
     downstream_task_ids: tuple[str, ...]
+    probability: float
+    in_forecast: bool
+
+    @property
+    def expected_delay_days(self) -> float:
+        """``probability * critical_path_delay_days``: the delay it brings on average."""
+        return round(self.probability * self.critical_path_delay_days, 6)
 
 
 class GraphQueries:
-    def __init__(self, uow: UnitOfWorkFactory, graph: DependencyGraph, scheduler: Scheduler, clock: Clock) -> None:
+    """``graph`` answers only when fresh (``FreshPlanGraphs``): every answer here is up to date."""
+
+    def __init__(self, uow: UnitOfWorkFactory, graph: PlanGraphReader, scheduler: Scheduler, clock: Clock) -> None:
         self._uow = uow
         self._graph = graph
         self._scheduler = scheduler
@@ -37,15 +75,29 @@ class GraphQueries:
         return self._graph.plan_graph(plan_id)
 
     def schedule(self, plan: Plan, graph: PlanGraph, delays: tuple[Delay, ...] = ()) -> Schedule:
-        """The critical-path schedule of the plan's remaining work, from today."""
+        """The critical-path schedule of the plan's remaining work, from today, with ``delays``.
+
+        A delay on a task the graph does not hold (deleted since the delay was read) is dropped.
+        """
+        known = {t.task_id for t in graph.tasks}
         request = ScheduleRequest(
             tasks=graph.tasks,
             edges=graph.edges,
             calendar=plan.calendar,
             as_of=self._clock.today(),
-            delays=delays,
+            delays=tuple(Delay(tuple(t for t in d.task_ids if t in known), d.days) for d in delays),
         )
         return self._scheduler.schedule(request)
+
+    def forecast_delays_of(self, plan_id: str) -> tuple[Delay, ...]:
+        """The delays in the plan's forecast: its OPEN certain external events'.
+
+        The forecast is ``schedule(plan, graph, forecast_delays_of(plan.id))``. Read the delays
+        before the graph: a fresh graph then holds every task they name, unless it was deleted
+        in between (and a deleted task takes no delay).
+        """
+        with self._uow() as uow:
+            return forecast_delays(uow.external_events.for_plan(plan_id))
 
     @staticmethod
     def upstream(graph: PlanGraph, task_id: str, max_depth: int | None) -> list[str]:
@@ -81,9 +133,16 @@ class GraphQueries:
         return scores
 
     def event_impact(self, event: ExternalEvent) -> EventImpact:
-        """Reschedule with the event's delay on its affected tasks and compare the finish."""
+        """Compare the forecast without the event with the forecast as if it occurred for sure.
+
+        Every other event counts as it does in the plan's forecast (OPEN certain ones). An OPEN
+        certain event is in that forecast already: its impact is the forecast without it
+        against the forecast. Any other event's impact is the forecast against the forecast
+        with its delay; ``probability`` says how likely that delay is.
+        """
         with self._uow() as uow:
             plan = uow.plans.get(event.plan_id)
+            events = uow.external_events.for_plan(event.plan_id) if plan is not None else []
         if plan is None:
             raise not_found("plan", event.plan_id)
         graph = self._graph.plan_graph(plan.id)
@@ -93,8 +152,15 @@ class GraphQueries:
                 ErrorCode.UNAVAILABLE,
                 "the dependency graph has not caught up with this event's tasks yet; try again shortly",
             )
-        before = self.schedule(plan, graph)
-        after = self.schedule(plan, graph, (Delay(event.affected_task_ids, event.delay_days),))
+        # As if it occurred: OPEN and certain, in its place among the plan's events (so the
+        # delays add up in the forecast's order, and an event in the forecast gives it exactly).
+        occurring = replace(event, status=ExternalEventStatus.OPEN, probability=None)
+        others = [e for e in events if e.id != event.id]
+        with_it = [occurring if e.id == event.id else e for e in events]
+        if len(with_it) == len(others):  # not stored (yet): it comes last
+            with_it.append(occurring)
+        before = self.schedule(plan, graph, forecast_delays(others))
+        after = self.schedule(plan, graph, forecast_delays(with_it))
         downstream: dict[str, None] = {}
         for task_id in event.affected_task_ids:
             downstream.update(dict.fromkeys(self.downstream(graph, task_id, None)))
@@ -106,6 +172,8 @@ class GraphQueries:
             finish_date_before=before.finish_date,
             finish_date_after=after.finish_date,
             downstream_task_ids=tuple(downstream),
+            probability=occurrence_probability(event),
+            in_forecast=in_forecast(event),
         )
 
 

@@ -1,27 +1,31 @@
+"""The graph projection: the outbox applied to the dependency graph, in order, by one holder."""
+
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import socket
-import threading
-import time
-import uuid
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from typing import Protocol
 
 from planning.errors import DomainError, ErrorCode
 from planning.events import OutboxMessage, PlanEventKind
 from planning.graph_projection import graph_edge, graph_edge_from_snapshot, graph_task, graph_task_from_snapshot
-from planning.ports import DependencyGraph, MissingVertex, UnitOfWorkFactory
+from planning.ports import DependencyGraph, GraphEdge, MissingVertex, UnitOfWorkFactory
+from planning.ports.locks import ProcessLock
 
 GRAPH_CONSUMER = "graph"
-# How long a lease on a consumer's checkpoint lasts unless renewed. Holders renew it from a
-# background thread every LEASE_S / 5, so it only runs out when the holder's process stalls or
-# loses the store for that long; it is far longer than the worst single graph call (a Neptune
-# evaluation timeout of 30 s, retried up to 6 times).
-LEASE_S = 300.0
+#: The events that change the graph. A plan's graph is fresh once the projection has applied
+#: its last event of these kinds; other events (simulations, external events) leave it as it is.
+GRAPH_EVENT_KINDS: frozenset[PlanEventKind] = frozenset(
+    {
+        PlanEventKind.TASK_CREATED,
+        PlanEventKind.TASK_UPDATED,
+        PlanEventKind.TASK_DELETED,
+        PlanEventKind.DEPENDENCY_ADDED,
+        PlanEventKind.DEPENDENCY_REMOVED,
+        PlanEventKind.PLAN_DELETED,
+    }
+)
 
 log = logging.getLogger("planner.projection")
 
@@ -30,162 +34,47 @@ log = logging.getLogger("planner.projection")
 class ProjectionProgress:
     """What a pass applied and where the checkpoint stands.
 
-    ``held_by`` names the holder of the checkpoint's lease when it was someone else's: the pass
-    did nothing (another process or a rebuild is projecting), and ``position`` is the checkpoint.
+    ``busy``: another holder (a projector or a rebuild, here or in another process) had the
+    projection lock for longer than the pass would wait, so the pass applied nothing.
     """
 
     applied: int
     position: int
-    held_by: str | None = None
-
-    @property
-    def skipped(self) -> bool:
-        return self.held_by is not None
+    busy: bool = False
 
 
 class ProjectionBusy(DomainError):
-    """Another holder kept the checkpoint's lease for longer than the caller would wait."""
+    """Another holder kept the projection lock for longer than the caller would wait."""
 
-    def __init__(self, consumer: str, holder: str | None, until: datetime | None) -> None:
-        who = f"{holder} (until {until.isoformat(timespec='seconds')})" if holder and until else "another holder"
+    def __init__(self) -> None:
         super().__init__(
             ErrorCode.UNAVAILABLE,
-            f"the {consumer} projection is busy: its checkpoint is leased by {who}; "
-            "another `planner graph rebuild`, `planner graph project` or a server is applying events. "
-            "Try again shortly.",
+            "the graph projection is busy: another `planner graph rebuild`, `planner graph project` or a "
+            "server is applying events. Try again shortly.",
         )
-        self.holder = holder
 
 
-class LeaseLost(RuntimeError):
-    """The checkpoint's lease expired and another holder took it while this one worked."""
+class ProjectionLockLost(RuntimeError):
+    """The projection lock was lost during a pass (its PostgreSQL session ended under it)."""
 
 
-def lease_holder_id(role: str) -> str:
-    """A holder id unique to this object in this process: role, host, process id, a nonce."""
-    return f"{role}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+class GraphBehind(DomainError):
+    """A plan's graph has not applied every committed change of that plan."""
+
+    def __init__(self, needed: int, reached: int) -> None:
+        super().__init__(
+            ErrorCode.UNAVAILABLE,
+            f"the dependency graph is behind this plan's last change (outbox position {needed}, graph at "
+            f"{reached}), so its answer would be stale; try again shortly",
+        )
 
 
-class LeaseWatch:
-    """What a holder knows, in memory, about its lease while a keep-alive thread renews it.
+class ProjectionDriver(Protocol):
+    """Gets the projection to an outbox position on a reader's behalf (an adapter runs passes)."""
 
-    ``lost`` turns True when a renewal found the lease taken over, or when no renewal has
-    succeeded for long enough that the lease may have expired (the store unreachable, the
-    process stalled): checking it costs no query, so a holder checks it before every write.
-    """
-
-    def __init__(self, lease_s: float) -> None:
-        self._lease_s = lease_s
-        self._taken_over = threading.Event()
-        # The lease is safe until this monotonic time: a renewal sent at t lasts until t + lease_s
-        # on the store's clock; keep a margin for the round trip and the writes in flight.
-        self._valid_until = time.monotonic() + lease_s * 0.8
-
-    def renewed(self, sent_at: float) -> None:
-        self._valid_until = max(self._valid_until, sent_at + self._lease_s * 0.8)
-
-    def taken_over(self) -> None:
-        self._taken_over.set()
-
-    @property
-    def lost(self) -> bool:
-        return self._taken_over.is_set() or time.monotonic() >= self._valid_until
-
-
-class CheckpointLease:
-    """The lease on one consumer's checkpoint row, shared by every process on the store.
-
-    Whoever holds it is the only one applying that consumer's events (or rebuilding its target);
-    checkpoint writes under it only move forward, except a rebuild's explicit reset. A holder
-    that dies leaves a lease that expires after ``lease_s`` by the store's clock.
-    """
-
-    def __init__(self, uow: UnitOfWorkFactory, consumer: str, holder: str, lease_s: float = LEASE_S) -> None:
-        self._uow = uow
-        self.consumer = consumer
-        self.holder = holder
-        self.lease_s = lease_s
-
-    def try_acquire(self) -> tuple[bool, int, tuple[str, datetime] | None]:
-        """(taken, checkpoint position, the other holder and its expiry when not taken)."""
-        with self._uow() as uow:
-            taken = uow.outbox.acquire_lease(self.consumer, self.holder, self.lease_s)
-            other = None if taken else uow.outbox.lease_holder(self.consumer)
-            position = uow.outbox.checkpoint(self.consumer)
-            uow.commit()
-        return taken, position, other
-
-    def acquire(self, wait_s: float, poll_s: float = 0.2) -> int:
-        """Take the lease, waiting up to ``wait_s``; the checkpoint position. ProjectionBusy if not."""
-        deadline = time.monotonic() + wait_s
-        while True:
-            taken, position, other = self.try_acquire()
-            if taken:
-                return position
-            if time.monotonic() >= deadline:
-                raise ProjectionBusy(self.consumer, *(other or (None, None)))
-            time.sleep(min(poll_s, max(deadline - time.monotonic(), 0.0)))
-
-    def renew(self) -> bool:
-        with self._uow() as uow:
-            renewed = uow.outbox.renew_lease(self.consumer, self.holder, self.lease_s)
-            uow.commit()
-        return renewed
-
-    def advance(self, position: int) -> bool:
-        """Move the checkpoint forward to ``position`` and renew; False when the lease was lost."""
-        with self._uow() as uow:
-            saved = uow.outbox.advance_checkpoint(self.consumer, self.holder, position, self.lease_s)
-            uow.commit()
-        return saved
-
-    def reset_and_release(self, position: int) -> bool:
-        """Set the checkpoint (even backwards) and give the lease up, in one transaction."""
-        with self._uow() as uow:
-            reset = uow.outbox.reset_checkpoint(self.consumer, self.holder, position)
-            uow.outbox.release_lease(self.consumer, self.holder)
-            if reset:
-                uow.commit()
-        return reset
-
-    def release(self) -> None:
-        """Give the lease up; a failure only leaves it to expire."""
-        try:
-            with self._uow() as uow:
-                uow.outbox.release_lease(self.consumer, self.holder)
-                uow.commit()
-        except Exception:
-            log.warning("could not release the %s checkpoint lease; it expires by itself", self.consumer, exc_info=True)
-
-    @contextlib.contextmanager
-    def kept_alive(self) -> Iterator[LeaseWatch]:
-        """Renew the lease from a background thread every ``lease_s / 5`` while the block runs.
-
-        Call right after taking the lease. Yields a LeaseWatch whose ``lost`` turns True once
-        the lease was taken over or may have expired; the block checks it before every write.
-        """
-        stop = threading.Event()
-        watch = LeaseWatch(self.lease_s)
-
-        def renew_until_stopped() -> None:
-            while not stop.wait(self.lease_s / 5):
-                sent_at = time.monotonic()
-                try:
-                    if not self.renew():
-                        watch.taken_over()
-                        return
-                except Exception:
-                    log.warning("could not renew the %s checkpoint lease", self.consumer, exc_info=True)
-                    continue
-                watch.renewed(sent_at)
-
-        keeper = threading.Thread(target=renew_until_stopped, name=f"{self.consumer}-lease", daemon=True)
-        keeper.start()
-        try:
-            yield watch
-        finally:
-            stop.set()
-            keeper.join()
+    def catch_up_to(self, position: int, wait_s: float) -> int:
+        """Try for at most ``wait_s`` seconds; the checkpoint reached (maybe still short of it)."""
+        ...
 
 
 class GraphProjector:
@@ -196,126 +85,140 @@ class GraphProjector:
     checkpoint) leaves the graph as applying it once, and a graph that is down only delays the
     projection: the checkpoint stays at the last message the graph took.
 
-    One projector at a time: threads of a process take a lock, processes take the lease on the
-    checkpoint row (a pass that finds it held elsewhere does nothing and says who holds it).
-    A background thread renews the lease for the whole pass, however long one graph call takes,
-    and the pass stops before its next graph write once that thread reports the lease lost.
+    One projector at a time, across threads and processes: a pass holds ``lock`` (a
+    ``ProcessLock``, which dies with its holder, so a crashed or killed process never keeps
+    others waiting). Runs of consecutive upserts are written in batches.
 
-    The limit: the graph itself knows nothing of the lease (it takes no fencing token), so a
-    write already sent when the lease is lost still lands. That takes a holder that cannot renew
-    for ``lease_s`` (five minutes: its process stalled, or it lost the store) while one graph
-    call is in flight; a pass whose graph call timed out keeps the lease until it expires
-    instead of releasing it, so the call it gave up on is not overtaken by another process.
+    The limit: the graph takes no fencing token, so a graph call that timed out on the client
+    while the server still carries it out can land after the lock passed to another holder.
+    Every write is a whole-state upsert or a removal by id, so such a late write can only
+    leave a task or edge as it was one change earlier, until its next change; `planner graph
+    check` reports it and `planner graph rebuild` repairs it.
     """
 
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        graph: DependencyGraph,
-        *,
-        batch_size: int = 500,
-        holder: str | None = None,
-        lease_s: float = LEASE_S,
-    ) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, graph: DependencyGraph, lock: ProcessLock, *, batch_size: int = 500):
         self._uow = uow
         self._graph = graph
+        self._lock = lock
         self._batch_size = batch_size
-        self._lock = threading.Lock()
-        self._watch: LeaseWatch | None = None
-        self.lease = CheckpointLease(uow, GRAPH_CONSUMER, holder or lease_holder_id("projector"), lease_s)
 
-    def catch_up(self, *, wait_s: float | None = None) -> ProjectionProgress:
-        """Apply every message not applied yet; raise what the graph raised, keeping progress.
+    def catch_up(self, *, wait_s: float = 0.0, until: int | None = None) -> ProjectionProgress:
+        """Apply every message not applied yet (up to ``until`` when given).
 
-        ``wait_s`` bounds the wait for another thread of this process that is projecting; when it
-        runs out, nothing is done and ``held_by`` names this projector.
+        Waits up to ``wait_s`` for the lock; when another holder keeps it, nothing is applied
+        and the progress says ``busy``. Raises what the graph raised, keeping the progress made.
         """
-        if not self._lock.acquire(timeout=-1 if wait_s is None else wait_s):
-            return ProjectionProgress(0, self._checkpoint(), held_by=self.lease.holder)
+        if not self._lock.acquire(wait_s):
+            return ProjectionProgress(0, self.position(), busy=True)
         try:
-            taken, position, other = self.lease.try_acquire()
-            if not taken:
-                return ProjectionProgress(0, position, held_by=other[0] if other else "another holder")
-            release = True
-            try:
-                with self.lease.kept_alive() as watch:
-                    self._watch = watch
-                    return self._apply_after(position)
-            except TimeoutError:
-                # The graph may still carry out the call this pass gave up on: hold the lease
-                # until it expires rather than let another process apply later events first.
-                release = False
-                raise
-            finally:
-                self._watch = None
-                if release:
-                    self.lease.release()
+            return self._apply_after(self.position(), until)
         finally:
             self._lock.release()
 
-    def _check_lease(self) -> None:
-        watch = self._watch
-        if watch is not None and watch.lost:
-            raise LeaseLost(f"the {GRAPH_CONSUMER} checkpoint lease was lost; stopped before the next graph write")
-
-    def _apply_after(self, position: int) -> ProjectionProgress:
-        applied = 0
-        while True:
-            with self._uow() as uow:
-                batch = uow.outbox.read_after(position, self._batch_size)
-            if not batch:
-                return ProjectionProgress(applied, position)
-            done = position
-            kept = True
-            try:
-                for message in batch:
-                    self._apply(message)
-                    done = message.position
-                    applied += 1
-            finally:
-                if done > position:
-                    kept = self.lease.advance(done)
-                    position = done
-            if not kept:
-                raise LeaseLost(f"the {GRAPH_CONSUMER} checkpoint lease was taken over; stopped at {position}")
+    def position(self) -> int:
+        with self._uow() as uow:
+            return uow.outbox.checkpoint(GRAPH_CONSUMER)
 
     def pending(self) -> int:
         with self._uow() as uow:
             return uow.outbox.last_position() - uow.outbox.checkpoint(GRAPH_CONSUMER)
 
-    def _heal_edge(self, dependency_id: str) -> None:
+    def _apply_after(self, position: int, until: int | None) -> ProjectionProgress:
+        applied = 0
+        while until is None or position < until:
+            limit = self._batch_size if until is None else min(self._batch_size, until - position)
+            with self._uow() as uow:
+                batch = uow.outbox.read_after(position, limit)
+            if not batch:
+                break
+            done = position
+            try:
+                for run in _runs(batch):
+                    self._check_lock()
+                    self._apply_run(run)
+                    done = run[-1].position
+                    applied += len(run)
+            finally:
+                # Only over runs the graph took; safe even once the lock is lost, since the
+                # checkpoint never moves back and another holder re-applies idempotently.
+                if done > position:
+                    with self._uow() as uow:
+                        uow.outbox.advance_checkpoint(GRAPH_CONSUMER, done)
+                        uow.commit()
+                    position = done
+            self._check_lock()
+        return ProjectionProgress(applied, position)
+
+    def _check_lock(self) -> None:
+        if not self._lock.still_held():
+            raise ProjectionLockLost("the graph projection lock was lost; stopped before the next graph write")
+
+    def _apply_run(self, run: Sequence[OutboxMessage]) -> None:
+        """One graph call for a run of upserts; a removal alone. Other messages need nothing."""
+        messages = [m for m in run if m.event.kind in GRAPH_EVENT_KINDS]
+        if not messages:
+            return
+        group = _UPSERT_GROUPS.get(messages[0].event.kind)
+        if group == "tasks":
+            self._graph.upsert_tasks([graph_task_from_snapshot(m.event.data) for m in messages])
+        elif group == "edges":
+            edges = [graph_edge_from_snapshot(m.event.data) for m in messages]
+            try:
+                self._graph.upsert_dependencies(edges)
+            except MissingVertex:
+                for edge in edges:
+                    self._upsert_or_heal(edge)
+        else:
+            (message,) = messages
+            event = message.event
+            if event.kind is PlanEventKind.TASK_DELETED:
+                self._graph.remove_task(event.entity_id)
+            elif event.kind is PlanEventKind.DEPENDENCY_REMOVED:
+                self._graph.remove_dependency(event.entity_id)
+            elif event.kind is PlanEventKind.PLAN_DELETED:
+                self._graph.remove_plan(event.plan_id)
+
+    def _upsert_or_heal(self, edge: GraphEdge) -> None:
         """An edge whose task vertex is missing: the graph lost the vertex, or the edge is gone.
 
         The relational store decides: a dependency it still holds gets its task vertices
         written again first; one it no longer holds is skipped (its removal is in the outbox).
         """
+        try:
+            self._graph.upsert_dependencies([edge])
+            return
+        except MissingVertex:
+            pass
         with self._uow() as uow:
-            dep = uow.dependencies.get(dependency_id)
+            dep = uow.dependencies.get(edge.dependency_id)
             tasks = uow.tasks.get_many([dep.predecessor_id, dep.successor_id]) if dep else []
         if dep is None:
             return
-        for task in tasks:
-            self._check_lease()
-            self._graph.upsert_task(graph_task(task))
-        self._check_lease()
-        self._graph.upsert_dependency(graph_edge(dep))
+        self._graph.upsert_tasks([graph_task(t) for t in tasks])
+        self._graph.upsert_dependencies([graph_edge(dep)])
 
-    def _checkpoint(self) -> int:
-        with self._uow() as uow:
-            return uow.outbox.checkpoint(GRAPH_CONSUMER)
 
-    def _apply(self, message: OutboxMessage) -> None:
-        event = message.event
-        kind = event.kind
-        self._check_lease()
-        if kind in (PlanEventKind.TASK_CREATED, PlanEventKind.TASK_UPDATED):
-            self._graph.upsert_task(graph_task_from_snapshot(event.data))
-        elif kind is PlanEventKind.TASK_DELETED:
-            self._graph.remove_task(event.entity_id)
-        elif kind is PlanEventKind.DEPENDENCY_ADDED:
-            try:
-                self._graph.upsert_dependency(graph_edge_from_snapshot(event.data))
-            except MissingVertex:
-                self._heal_edge(event.entity_id)
-        elif kind is PlanEventKind.DEPENDENCY_REMOVED:
-            self._graph.remove_dependency(event.entity_id)
+_UPSERT_GROUPS: dict[PlanEventKind, str] = {
+    PlanEventKind.TASK_CREATED: "tasks",
+    PlanEventKind.TASK_UPDATED: "tasks",
+    PlanEventKind.DEPENDENCY_ADDED: "edges",
+}
+
+
+def _runs(batch: Sequence[OutboxMessage]) -> list[list[OutboxMessage]]:
+    """Consecutive messages grouped for as few graph calls as order allows.
+
+    Task upserts go together, edge upserts together, every other graph message alone; messages
+    the graph ignores ride along with the run before them, so the checkpoint moves past them.
+    """
+    runs: list[list[OutboxMessage]] = []
+    open_group: str | None = None  # the upsert group the last run may still take
+    for message in batch:
+        kind = message.event.kind
+        group = _UPSERT_GROUPS.get(kind)
+        if runs and (kind not in GRAPH_EVENT_KINDS or (group is not None and group == open_group)):
+            runs[-1].append(message)
+            continue
+        runs.append([message])
+        open_group = group
+    return runs

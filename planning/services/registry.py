@@ -3,15 +3,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from planning.ports import DependencyGraph
+from planning.ports.locks import ProcessLock
 from planning.ports.scheduling import Scheduler
 from planning.ports.simulation import RiskSimulator, SimulationQueue
 from planning.services.base import ServiceDeps
 from planning.services.dependencies import DependencyService
 from planning.services.documents import DocumentService
 from planning.services.external_events import ExternalEventService
+from planning.services.graph_freshness import FRESHNESS_WAIT_S, FreshPlanGraphs
 from planning.services.graph_maintenance import GraphMaintenance
 from planning.services.graph_queries import GraphQueries
 from planning.services.plans import PlanService
+from planning.services.projection import ProjectionDriver
 from planning.services.simulations import SimulationService
 from planning.services.tasks import TaskService
 
@@ -38,14 +41,19 @@ class PlanningServices:
         scheduler: Scheduler,
         simulator: RiskSimulator,
         simulation_queue: SimulationQueue,
+        projection: ProjectionDriver,
+        maintenance_lock: ProcessLock,
+        freshness_wait_s: float = FRESHNESS_WAIT_S,
     ) -> PlanningServices:
+        """``maintenance_lock`` is the graph projection's lock, as a holder of its own."""
+        fresh = FreshPlanGraphs(deps.uow, graph, projection, wait_s=freshness_wait_s)
         return cls(
             plans=PlanService(deps),
             tasks=TaskService(deps),
             dependencies=DependencyService(deps),
             external_events=ExternalEventService(deps),
             documents=DocumentService(deps),
-            graph=GraphQueries(deps.uow, graph, scheduler, deps.clock),
-            graph_maintenance=GraphMaintenance(deps.uow, graph),
+            graph=GraphQueries(deps.uow, fresh, scheduler, deps.clock),
+            graph_maintenance=GraphMaintenance(deps.uow, graph, maintenance_lock),
             simulations=SimulationService(deps, simulator, simulation_queue),
         )

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from planning.commands import CancelSimulation
 from planning.documents import PlanDocument
 from planning.errors import DomainError, ErrorCode, invalid, not_found
 from planning.events import PlanEvent, PlanEventKind
@@ -54,7 +55,8 @@ log = logging.getLogger("planner.simulations")
 
 
 class _RunLost(Exception):
-    """The run is no longer RUNNING in the store: another process failed it as stale."""
+    """The run is no longer RUNNING in the store: a user cancelled it, its plan was deleted,
+    or another process failed it as stale."""
 
 
 class _EngineValueError(Exception):
@@ -142,8 +144,10 @@ class SimulationService:
         """Claim a queued run and take it to the end; failures end it FAILED with the reason.
 
         Answers None when the run was not this worker's to finish: another worker claimed it
-        first (or it is not QUEUED any more), ``should_stop`` asked it to stop (it is QUEUED
-        again, for the next start's recover()), or another process failed it as stale.
+        first (or it is not QUEUED any more: cancelled, or deleted with its plan), ``should_stop``
+        asked it to stop (it is QUEUED again, for the next start's recover()), or it stopped being
+        RUNNING meanwhile (cancelled, deleted with its plan, or failed as stale by another
+        process), which the worker notices at its next progress write and keeps.
         """
         now = self._deps.clock.now()
         with self._deps.uow() as uow:
@@ -189,7 +193,7 @@ class SimulationService:
             self._requeue(simulation)
             return None
         except _RunLost:
-            log.warning("simulation %s was failed as stale by another process; its result is dropped", simulation.id)
+            self._let_go(simulation.id, "the run")
             return None
         except Exception as exc:  # noqa: BLE001 - whatever stopped the run ends it FAILED
             return self._finish(simulation.failed(self._client_error(simulation, exc), self._deps.clock.now()))
@@ -252,10 +256,11 @@ class SimulationService:
         if requeued:
             log.info("simulation %s stopped and queued again", simulation.id)
         else:
-            log.info("simulation %s stopped; it was no longer RUNNING, so it is left as it is", simulation.id)
+            self._let_go(simulation.id, "the stopped run")
 
     def _finish(self, simulation: Simulation) -> Simulation | None:
-        """Store the finished run (if it is still RUNNING: not failed meanwhile as stale).
+        """Store the finished run if it is still RUNNING (not cancelled, deleted with its plan,
+        or failed as stale meanwhile: then that end stands and this one is dropped).
 
         A store that keeps failing leaves the run RUNNING without heartbeats: recover() fails it
         once the heartbeat is stale.
@@ -268,11 +273,13 @@ class SimulationService:
         for attempt in range(1, FINISH_ATTEMPTS + 1):
             try:
                 with self._deps.uow() as uow:
-                    if not uow.simulations.finish(simulation):
-                        log.warning("simulation %s is not RUNNING any more; its end is dropped", simulation.id)
-                        return None
-                    uow.outbox.append(self._event(simulation, kind))
-                    uow.commit()
+                    stored = uow.simulations.finish(simulation)
+                    if stored:
+                        uow.outbox.append(self._event(simulation, kind))
+                        uow.commit()
+                if not stored:
+                    self._let_go(simulation.id, f"its end ({simulation.status.value})")
+                    return None
                 return simulation
             except Exception:
                 if attempt == FINISH_ATTEMPTS:
@@ -280,6 +287,56 @@ class SimulationService:
                 log.warning("could not store the end of simulation %s; retrying", simulation.id, exc_info=True)
                 time.sleep(0.5 * attempt)
         return None  # pragma: no cover - the loop returns or raises
+
+    def _let_go(self, simulation_id: str, what: str) -> None:
+        """Log why a worker drops ``what`` of a run that is no longer RUNNING in the store.
+
+        A cancelled run and one deleted with its plan are ordinary ends (no warning); a run that
+        another process failed as stale is worth one.
+        """
+        try:
+            with self._deps.uow() as uow:
+                stored = uow.simulations.get(simulation_id)
+        except Exception:  # only the log line depends on it
+            log.warning("simulation %s is not RUNNING any more; %s is dropped", simulation_id, what, exc_info=True)
+            return
+        if stored is None:
+            log.info("simulation %s was deleted with its plan; %s is dropped", simulation_id, what)
+        elif stored.status is SimulationStatus.CANCELLED:
+            log.info("simulation %s was cancelled; %s is dropped", simulation_id, what)
+        else:
+            log.warning(
+                "simulation %s is %s, no longer RUNNING (failed as stale by another process?); %s is dropped",
+                simulation_id,
+                stored.status.value,
+                what,
+            )
+
+    def cancel(self, cmd: CancelSimulation, principal: Principal) -> Simulation:
+        """End a QUEUED or RUNNING run as CANCELLED; a worker running it stops at its next
+        progress write (within ``PROGRESS_INTERVAL_S`` and one block of iterations) and keeps
+        that verdict. A run that has ended already is an INVALID_INPUT error."""
+        principal.require_write()
+        now = self._deps.clock.now()
+        with self._deps.uow() as uow:
+            simulation = uow.simulations.get(cmd.simulation_id)
+            if simulation is None:
+                raise not_found("simulation", cmd.simulation_id, "input", "id")
+            # Conditional on the stored run not having ended: a worker that finishes it at the
+            # same time either wins (then this answers that it ended) or finds it CANCELLED.
+            if simulation.finished or not uow.simulations.cancel(simulation.cancelled(now)):
+                ended = uow.simulations.get(cmd.simulation_id) or simulation
+                raise DomainError(
+                    ErrorCode.INVALID_INPUT,
+                    f"the simulation has ended already ({ended.status.value}); only a QUEUED or RUNNING one "
+                    "can be cancelled",
+                    ("input", "id"),
+                )
+            cancelled = uow.simulations.get(cmd.simulation_id)
+            assert cancelled is not None  # written in this transaction
+            uow.outbox.append(self._event(cancelled, PlanEventKind.SIMULATION_CANCELLED))
+            uow.commit()
+        return cancelled
 
     def _event(self, simulation: Simulation, kind: PlanEventKind) -> PlanEvent:
         return PlanEvent(
@@ -437,11 +494,12 @@ class _Heartbeat:
 
 
 def risks_of(events: Sequence[ExternalEvent]) -> tuple[Risk, ...]:
-    """External events with a delay on some tasks; one without a probability is certain."""
+    """The events that still count (OPEN: not resolved or withdrawn) with a delay on some tasks;
+    one without a probability is certain."""
     return tuple(
         Risk(1.0 if e.probability is None else e.probability, e.delay_days, e.affected_task_ids)
         for e in events
-        if e.delay_days > 0 and e.affected_task_ids
+        if e.counts and e.delay_days > 0 and e.affected_task_ids
     )
 
 
@@ -454,7 +512,8 @@ def document_request(
     shards: int = 1,
     distribution: Distribution = Distribution.PERT,
 ) -> SimulationRequest:
-    """A simulation of a plan document as it stands, task keys serving as ids."""
+    """A simulation of a plan document as it stands, task keys serving as ids; its OPEN events
+    are risks, as a stored plan's are."""
     tasks = []
     for t in doc.tasks:
         # The parser guarantees an estimate or a duration for every task.
@@ -472,7 +531,7 @@ def document_request(
         calendar=doc.calendar,
         as_of=as_of,
         event_date=doc.event_date,
-        risks=(),
+        risks=risks_of(doc.open_events()),
         iterations=iterations,
         seed=seed,
         shards=shards,

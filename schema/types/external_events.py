@@ -7,12 +7,13 @@ import strawberry
 from strawberry.types.unset import UNSET
 
 from planning import model
+from planning.model.external_event import MAX_STATUS_NOTE_LENGTH
 from resolvers import external_events as resolve
 from resolvers import graph as graph_resolve
 from resolvers.ids import to_global_id
 from schema.scalars import JSON
 from schema.types.common import Node, UserError
-from schema.types.enums import Severity
+from schema.types.enums import ExternalEventStatus, Severity
 from schema.types.graph import EventImpactType
 
 if TYPE_CHECKING:
@@ -35,6 +36,13 @@ class ExternalEventType(Node):
         description="0 to 1 for a risk that may happen; null for an event that has happened."
     )
     payload: JSON | None
+    status: ExternalEventStatus = strawberry.field(  # type: ignore[valid-type]
+        description="OPEN until resolveExternalEvent says otherwise; only OPEN events count in forecasts and "
+        "simulations."
+    )
+    status_changed_at: datetime | None = strawberry.field(description="When the status last changed; null if never.")
+    status_changed_by: str | None = strawberry.field(description="Who changed the status last.")
+    status_note: str | None = strawberry.field(description="The note sent with the last status change.")
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -50,7 +58,7 @@ class ExternalEventType(Node):
     ) -> list[TaskRef]:
         return await resolve.affected_tasks(info.context, root, {})  # type: ignore[return-value]
 
-    @strawberry.field(description="The schedule with and without the event's delay.")
+    @strawberry.field(description="The forecast without the event and as if it happens, and how likely it is.")
     async def impact(self, root: strawberry.Parent[model.ExternalEvent], info: strawberry.Info) -> EventImpactType:
         return await graph_resolve.impact(info.context, root, {})  # type: ignore[return-value]
 
@@ -75,5 +83,20 @@ class IngestExternalEventInput:
 
 @strawberry.type
 class IngestExternalEventPayload:
+    external_event: ExternalEventType | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class ResolveExternalEventInput:
+    id: strawberry.ID
+    status: ExternalEventStatus  # type: ignore[valid-type]
+    note: str | None = strawberry.field(
+        default=UNSET, description=f"Why; at most {MAX_STATUS_NOTE_LENGTH:,} characters."
+    )
+
+
+@strawberry.type
+class ResolveExternalEventPayload:
     external_event: ExternalEventType | None
     user_errors: list[UserError]

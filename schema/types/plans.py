@@ -54,6 +54,7 @@ class PlanType(Node):
     calendar: CalendarType
     created_at: datetime
     updated_at: datetime
+    version: int = strawberry.field(description="Grows with every change of the plan itself (not of its tasks).")
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -82,6 +83,14 @@ class PlanType(Node):
     @strawberry.field(description="The critical path of the remaining work, scheduled from today.")
     async def critical_path(self, root: strawberry.Parent[model.Plan], info: strawberry.Info) -> CriticalPathType:
         return await graph_resolve.critical_path(info.context, root, {})  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="The day the remaining work finishes in the forecast: scheduled from today on most-likely "
+        "remaining durations, the plan's calendar and lags, and the delays of open certain external events (the "
+        "critical path's finishDate). Null for a plan without tasks."
+    )
+    async def forecast_finish_date(self, root: strawberry.Parent[model.Plan], info: strawberry.Info) -> date | None:
+        return await graph_resolve.forecast_finish_date(info.context, root, {})
 
     @strawberry.field(description="The newest simulation run of the plan, whatever its status.")
     async def latest_simulation(
@@ -134,4 +143,42 @@ class CreatePlanInput:
 @strawberry.type
 class CreatePlanPayload:
     plan: PlanType | None
+    user_errors: list[UserError]
+
+
+@strawberry.input(
+    description="Only the fields sent change; null leaves a field as it is, except eventDate and plannerPlanId, "
+    "which null clears."
+)
+class UpdatePlanInput:
+    id: strawberry.ID
+    expected_version: int | None = strawberry.field(
+        default=UNSET, description="Refuse with STALE_VERSION unless the plan is still at this version."
+    )
+    name: str | None = UNSET
+    event_date: date | None = strawberry.field(default=UNSET, description="null clears it.")
+    planner_plan_id: str | None = strawberry.field(
+        default=UNSET, description="null clears it; one a plan already has is refused with DUPLICATE."
+    )
+    calendar: CalendarInput | None = strawberry.field(
+        default=UNSET,
+        description="workingDays and holidays each replace their part when sent, and keep it when omitted "
+        "(holidays: [] clears them).",
+    )
+
+
+@strawberry.type
+class UpdatePlanPayload:
+    plan: PlanType | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class DeletePlanInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class DeletePlanPayload:
+    deleted_plan_id: strawberry.ID | None
     user_errors: list[UserError]

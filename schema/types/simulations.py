@@ -124,3 +124,14 @@ class RunSimulationInput:
 class RunSimulationPayload:
     simulation: SimulationType | None
     user_errors: list[UserError]
+
+
+@strawberry.input
+class CancelSimulationInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class CancelSimulationPayload:
+    simulation: SimulationType | None
+    user_errors: list[UserError]

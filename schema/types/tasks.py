@@ -61,9 +61,24 @@ class TaskType(Node):
     async def slack_days(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> float | None:
         return await graph_resolve.slack_days(info.context, root, {})
 
-    @strawberry.field(description="Whether the task is on the critical path.")
+    @strawberry.field(description="Whether the task is on the critical path; never when completed.")
     async def is_critical(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> bool | None:
         return await graph_resolve.is_critical(info.context, root, {})
+
+    @strawberry.field(
+        description="The first day of the task's remaining work in the forecast: scheduled from today on "
+        "most-likely remaining durations, the plan's calendar and lags, and the delays of open certain external "
+        "events. Null when completed (no work left) and until scheduled."
+    )
+    async def forecast_start(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> date | None:
+        return await graph_resolve.forecast_start(info.context, root, {})
+
+    @strawberry.field(
+        description="The last day of the task's remaining work in the forecast (see forecastStart). Null when "
+        "completed (no work left) and until scheduled."
+    )
+    async def forecast_finish(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> date | None:
+        return await graph_resolve.forecast_finish(info.context, root, {})
 
     @strawberry.field(
         description="0 to 100: 100 * tightness * (0.5 + 0.5 * reach), tightness = 1 / (1 + slackDays / 5), "

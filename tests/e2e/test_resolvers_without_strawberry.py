@@ -93,9 +93,12 @@ def test_a_plan_built_and_read_field_by_field(app) -> None:
         assert [t.title for t in downstream] == ["Assemble"]
         path = await resolve(ctx, "Plan", "criticalPath", plan, {})
         assert [t.title for t in path.tasks] == ["Order parts", "Assemble"]
-        assert path.duration_days == 5.0
+        assert path.duration_days == 7.0  # 3 + 2 days, and the certain event's 2 days on the first
+        finish = await resolve(ctx, "Plan", "forecastFinishDate", plan, {})
+        assert finish == path.finish_date
         impact = await resolve(ctx, "ExternalEvent", "impact", event.external_event, {})
         assert impact.critical_path_delay_days == 2.0
+        assert (impact.probability, impact.in_forecast) == (1.0, True)
         found = await resolve(ctx, "Query", "node", None, {"id": plan_id})
         assert found.name == "Raw"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -48,6 +49,9 @@ class RefSchedule:
         return self.lf[key] - self.ef[key]
 
     def critical(self, key: str) -> bool:
+        """Zero slack and work left: a completed task is never critical."""
+        if self.graph.nodes[key]["task"].status == "COMPLETED":
+            return False
         return self.slack(key) <= 1e-9 * max(self.duration, 1.0)
 
     def lag(self, pred: str, succ: str) -> float:
@@ -167,22 +171,44 @@ def risk_score(ref: RefSchedule, key: str) -> float:
 
 
 def check_critical_chain(ref: RefSchedule, path: list[str]) -> None:
-    """``path`` is a chain of zero-slack tasks, each driven by the one before, from 0 to the finish."""
+    """``path`` is a chain of zero-slack tasks, each driven by the one before, from 0 to the finish.
+
+    Completed tasks are never on it; being instants, they may join its steps (a completed task
+    at the head of the plan drives the first task of the path from time 0).
+    """
     g = ref.graph
     if not g.nodes:
         assert path == []
         return
-    assert path, "a plan with tasks has a critical path"
-    assert abs(ref.es[path[0]]) < EPS, f"the path starts at time 0, not {ref.es[path[0]]}"
-    assert abs(ref.ef[path[-1]] - ref.duration) < EPS, "the path ends at the project finish"
-    for key in path:
-        assert ref.critical(key), f"{key} on the critical path has slack {ref.slack(key)}"
-    for a, b in itertools.pairwise(path):
-        assert g.has_edge(a, b), f"{a} -> {b} is not a dependency"
-        assert abs(ref.ef[a] + ref.lag(a, b) - ref.es[b]) < EPS, f"{a} does not drive {b}"
-    length = sum(g.nodes[k]["d"] for k in path) + sum(ref.lag(a, b) for a, b in itertools.pairwise(path))
-    assert abs(length - ref.duration) < EPS
+    done = {k for k in g.nodes if g.nodes[k]["task"].status == "COMPLETED"}
     assert len(set(path)) == len(path)
+    for key in path:
+        assert key not in done, f"completed {key} is on the critical path"
+        assert ref.critical(key), f"{key} on the critical path has slack {ref.slack(key)}"
+
+    def joined(sources: list[str], target: Callable[[str], bool]) -> bool:
+        """A driving chain leads from one of ``sources`` to a ``target`` task through completed tasks."""
+        stack, seen = list(sources), set()
+        while stack:
+            u = stack.pop()
+            if target(u):
+                return True
+            if u not in seen:
+                seen.add(u)
+                for s in g.successors(u):
+                    if abs(ref.ef[u] + ref.lag(u, s) - ref.es[s]) < EPS and (s in done or target(s)):
+                        stack.append(s)
+        return False
+
+    first = path[0] if path else None
+    starts = [k for k in g.nodes if abs(ref.es[k]) < EPS and (k in done or k == first)]
+    last = path[-1] if path else None
+    steps: list[tuple[list[str], Callable[[str], bool]]] = [(starts, lambda k: k == first)] if path else []
+    steps += [([a], lambda k, b=b: k == b) for a, b in itertools.pairwise(path)]
+    finish = lambda k: (k in done or k == last) and abs(ref.ef[k] - ref.duration) < EPS  # noqa: E731
+    steps.append(([last] if last else starts, finish))
+    for sources, target in steps:
+        assert joined(sources, target), f"no driving chain from {sources} through completed tasks"
 
 
 def depths(g: nx.DiGraph, key: str, *, upstream: bool, max_depth: int | None = None) -> dict[str, int]:

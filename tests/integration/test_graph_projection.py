@@ -1,7 +1,8 @@
-"""The outbox projector on both stores: order, idempotence, an unreachable graph, healing, rebuild."""
+"""The outbox projector on both stores: order, batching, idempotence, an unreachable graph, healing, rebuild."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -9,15 +10,19 @@ import pytest
 from starlette.testclient import TestClient
 
 from adapters.asgi.app import create_asgi_app
-from adapters.bootstrap import Application, bootstrap
+from adapters.bootstrap import GRAPH_PROJECTION_LOCK, Application, bootstrap
+from adapters.config import Settings
 from adapters.graph import open_graph
 from adapters.graph.confined import ThreadConfinedGraph
+from adapters.locks import process_lock
 from adapters.sql import SqlUnitOfWork
-from planning.commands import AddDependency, CreateTask, DeleteTask, RemoveDependency, UpdateTask
+from planning.commands import AddDependency, CreateTask, DeletePlan, DeleteTask, RemoveDependency, UpdateTask
 from planning.graph_projection import graph_edge, graph_task
+from planning.ports.graph import DependencyGraph
 from planning.principal import Principal
 from planning.services.projection import GRAPH_CONSUMER, GraphProjector
 from resolvers.ids import to_global_id
+from tests.graph_doubles import SwitchableGraph
 from tests.graphql_client import GraphQL, operation
 from tests.integration.graph_reference import RefTask, plan_document
 
@@ -29,42 +34,35 @@ TASKS = [RefTask(f"t{i}", 1 + i % 4) for i in range(6)]
 EDGES = [("t0", "t1", 0), ("t1", "t2", 1), ("t0", "t3", 0), ("t3", "t4", 0), ("t2", "t5", 0), ("t4", "t5", 2)]
 
 
-class GraphDown:
-    """Stands in for the graph connection: every call fails as a lost connection does."""
+@pytest.fixture
+def switchable(settings: Settings) -> Iterator[tuple[Application, SwitchableGraph]]:
+    """An Application whose graph connection is a SwitchableGraph the test can take down."""
+    doubles: list[SwitchableGraph] = []
 
-    def __init__(self) -> None:
-        self.calls = 0
+    def wrap(real: DependencyGraph) -> SwitchableGraph:
+        doubles.append(SwitchableGraph(real))
+        return doubles[-1]
 
-    def __getattr__(self, name: str) -> Any:
-        def fail(*_args: Any, **_kwargs: Any) -> Any:
-            self.calls += 1
-            raise ConnectionError(f"graph unreachable ({name})")
+    application = bootstrap(settings, wrap_graph=wrap)
+    (double,) = doubles
+    try:
+        yield application, double
+    finally:
+        double.down = False
+        application.close()
 
-        return fail
+
+def _api(app: Application) -> GraphQL:
+    # No `with`: the lifespan would start the periodic projection and close the app on exit.
+    return GraphQL(TestClient(create_asgi_app(app), raise_server_exceptions=False))
 
 
-class FailAfter:
-    """Passes the first ``allowed`` writes through to the real graph, then fails every call."""
-
-    WRITES = frozenset({"upsert_task", "remove_task", "upsert_dependency", "remove_dependency"})
-
-    def __init__(self, real: Any, allowed: int) -> None:
-        self.real = real
-        self.allowed = allowed
-        self.passed = 0
-
-    def __getattr__(self, name: str) -> Any:
-        target = getattr(self.real, name)
-        if name not in self.WRITES:
-            return target
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            if self.passed >= self.allowed:
-                raise ConnectionError("graph connection lost mid-batch")
-            self.passed += 1
-            return target(*args, **kwargs)
-
-        return call
+def _unavailable(answer: dict[str, Any]) -> None:
+    """A clean top-level error that says "retry": code UNAVAILABLE, no internal fault."""
+    errors = answer.get("errors") or []
+    assert errors, answer
+    assert all("Internal error" not in e["message"] for e in errors), answer
+    assert [e.get("extensions", {}).get("code") for e in errors] == ["UNAVAILABLE"] * len(errors), answer
 
 
 def _uow(app: Application) -> SqlUnitOfWork:
@@ -79,6 +77,10 @@ def _checkpoint(app: Application) -> int:
 def _last(app: Application) -> int:
     with _uow(app) as uow:
         return uow.outbox.last_position()
+
+
+def _in_graph(app: Application, plan_id: str) -> set[str]:
+    return {t.task_id for t in app.graph.plan_graph(plan_id).tasks}
 
 
 def _expected(app: Application, plan_id: str) -> tuple[set, set]:
@@ -137,7 +139,9 @@ def test_the_same_outbox_applied_twice_to_a_fresh_graph(app: Application, tmp_pa
     handle = open_graph(f"gremlite:{tmp_path}/fresh.db")
     fresh = ThreadConfinedGraph(handle.graph, close=handle.close)
     try:
-        projector = GraphProjector(lambda: SqlUnitOfWork(app.engine), fresh, batch_size=batch_size)
+        # The checkpoint it moves is the graph consumer's: it takes the projection's lock.
+        lock = process_lock(app.engine, GRAPH_PROJECTION_LOCK)
+        projector = GraphProjector(lambda: SqlUnitOfWork(app.engine), fresh, lock, batch_size=batch_size)
         last = _last(app)
         for _ in range(2):
             with _uow(app) as uow:
@@ -152,39 +156,36 @@ def test_the_same_outbox_applied_twice_to_a_fresh_graph(app: Application, tmp_pa
         fresh.close()
 
 
-def test_writes_succeed_while_the_graph_is_down_and_the_projection_catches_up(app: Application) -> None:
+def test_writes_succeed_while_the_graph_is_down_and_the_projection_catches_up(
+    switchable: tuple[Application, SwitchableGraph],
+) -> None:
+    app, graph = switchable
     plan_id, ids = _import(app)
     assert app.projector.pending() == 0
     mark = _checkpoint(app)
-    real = app.graph._graph
-    down = GraphDown()
-    app.graph._graph = down
-    try:
-        # Service writes and API writes both commit; only the projection falls behind.
-        made = app.services.tasks.create(CreateTask(plan_id, "while down", duration_days=2), ADMIN)
-        app.services.dependencies.add(AddDependency(ids["t5"], made.id), ADMIN)
-        app.services.tasks.update(UpdateTask(ids["t0"], {"percent_complete": 30}), ADMIN)
-        # No `with`: the lifespan would start the periodic projection and close the app on exit.
-        gql = GraphQL(TestClient(create_asgi_app(app), raise_server_exceptions=False))
-        data = gql(
-            PLANS,
-            {"input": {"planId": to_global_id("Plan", plan_id), "title": "api while down", "durationDays": 1}},
-            "CreateTask",
-        )
-        assert data["createTask"]["userErrors"] == []
-        # Graph questions cannot be answered: a clean top-level error, not a 5xx.
-        answer = gql.raw(GRAPH, {"planId": to_global_id("Plan", plan_id)}, "CriticalPath")
-        assert answer["errors"]
-        assert "Internal error" not in answer["errors"][0]["message"]
-        assert down.calls > 0
-        assert _checkpoint(app) == mark
-        assert app.projector.pending() > 0
-        with pytest.raises(ConnectionError):
-            app.projector.catch_up()
-        assert _checkpoint(app) == mark
-        assert len(app.services.tasks.for_plan(plan_id)) == len(TASKS) + 2
-    finally:
-        app.graph._graph = real
+    graph.down = True
+    # Service writes and API writes both commit; only the projection falls behind.
+    made = app.services.tasks.create(CreateTask(plan_id, "while down", duration_days=2), ADMIN)
+    app.services.dependencies.add(AddDependency(ids["t5"], made.id), ADMIN)
+    app.services.tasks.update(UpdateTask(ids["t0"], {"percent_complete": 30}), ADMIN)
+    gql = _api(app)
+    data = gql(
+        PLANS,
+        {"input": {"planId": to_global_id("Plan", plan_id), "title": "api while down", "durationDays": 1}},
+        "CreateTask",
+    )
+    assert data["createTask"]["userErrors"] == []
+    # A graph question cannot be answered from a graph that is behind: a clean top-level
+    # error saying "retry" (UNAVAILABLE), not a stale answer and not a 5xx.
+    _unavailable(gql.raw(GRAPH, {"planId": to_global_id("Plan", plan_id)}, "CriticalPath"))
+    assert graph.calls > 0
+    assert _checkpoint(app) == mark
+    assert app.projector.pending() > 0
+    with pytest.raises(ConnectionError):
+        app.projector.catch_up()
+    assert _checkpoint(app) == mark
+    assert len(app.services.tasks.for_plan(plan_id)) == len(TASKS) + 2
+    graph.down = False
     drift = app.services.graph_maintenance.check()
     assert not drift.in_sync
     assert made.id in drift.missing_tasks
@@ -193,39 +194,83 @@ def test_writes_succeed_while_the_graph_is_down_and_the_projection_catches_up(ap
     assert drift.pending_events == app.projector.pending() > 0
     progress = app.projector.catch_up()
     assert progress.applied > 0
+    assert not progress.busy
     assert progress.position == _last(app)
     drift = app.services.graph_maintenance.check()
     assert drift.in_sync, drift
     assert drift.pending_events == 0
     assert _actual(app.graph, plan_id) == _expected(app, plan_id)
+    # Caught up, the same question is answered, and from the graph as it is now.
+    path = gql(GRAPH, {"planId": to_global_id("Plan", plan_id)}, "CriticalPath")["plan"]["criticalPath"]
+    assert path["tasks"]
 
 
-def test_a_failure_in_the_middle_of_a_batch_keeps_the_progress_before_it(app: Application) -> None:
+def test_a_failure_in_the_middle_of_a_batch_keeps_the_progress_before_it(
+    switchable: tuple[Application, SwitchableGraph],
+) -> None:
+    app, graph = switchable
     plan_id, _ids = _import(app)
-    real = app.graph._graph
-    app.graph._graph = GraphDown()
-    try:
-        for i in range(5):
-            app.services.tasks.create(CreateTask(plan_id, f"queued {i}", duration_days=1), ADMIN)
-    finally:
-        app.graph._graph = real
     start = _checkpoint(app)
+    graph.down = True
+    # One batch of five runs, each one graph call: [q0, q1] upserted, q0 removed, [q2]
+    # upserted, q1 removed, [q3] upserted.
+    q0 = app.services.tasks.create(CreateTask(plan_id, "q0", duration_days=1), ADMIN)
+    q1 = app.services.tasks.create(CreateTask(plan_id, "q1", duration_days=1), ADMIN)
+    app.services.tasks.delete(DeleteTask(q0.id), ADMIN)
+    q2 = app.services.tasks.create(CreateTask(plan_id, "q2", duration_days=1), ADMIN)
+    app.services.tasks.delete(DeleteTask(q1.id), ADMIN)
+    q3 = app.services.tasks.create(CreateTask(plan_id, "q3", duration_days=1), ADMIN)
     with _uow(app) as uow:
         queued = uow.outbox.read_after(start, 100)
-    assert len(queued) == 5
-    flaky = FailAfter(real, allowed=3)
-    app.graph._graph = flaky
-    try:
-        with pytest.raises(ConnectionError):
-            app.projector.catch_up()
-    finally:
-        app.graph._graph = real
+    assert [m.event.entity_id for m in queued] == [q0.id, q1.id, q0.id, q2.id, q1.id, q3.id]
+    assert _checkpoint(app) == start
+    graph.down = False
+    graph.writes_allowed = 2  # the third graph call of the pass fails
+    with pytest.raises(ConnectionError):
+        app.projector.catch_up()
+    # The checkpoint moved past the two runs the graph took, and no further.
     assert _checkpoint(app) == queued[2].position
     assert app.projector.pending() == _last(app) - queued[2].position
     in_graph = {t.task_id for t in app.graph.plan_graph(plan_id).tasks}
-    assert {m.event.entity_id for m in queued[:3]} <= in_graph
-    assert not {m.event.entity_id for m in queued[3:]} & in_graph
-    assert app.projector.catch_up().applied == 2
+    assert q1.id in in_graph
+    assert not {q0.id, q2.id, q3.id} & in_graph
+    graph.writes_allowed = None
+    progress = app.projector.catch_up()
+    assert progress.applied == 3
+    assert progress.position == _last(app)
+    assert {q2.id, q3.id} <= _in_graph(app, plan_id)
+    assert q1.id not in _in_graph(app, plan_id)
+    assert app.services.graph_maintenance.check().in_sync
+
+
+def test_runs_of_upserts_are_written_in_batches(switchable: tuple[Application, SwitchableGraph]) -> None:
+    """An imported plan is one run of task upserts and one of edge upserts: two graph calls."""
+    app, graph = switchable
+    plan_id, _ids = _import(app)
+    tasks, edges = _expected(app, plan_id)
+    assert [(name, set(ids)) for name, ids in graph.history] == [
+        ("upsert_tasks", {t.task_id for t in tasks}),
+        ("upsert_dependencies", {e.dependency_id for e in edges}),
+    ]
+    assert app.projector.pending() == 0
+    assert _actual(app.graph, plan_id) == _expected(app, plan_id)
+
+
+def test_deleting_a_plan_removes_its_graph_and_only_its_graph(
+    switchable: tuple[Application, SwitchableGraph],
+) -> None:
+    app, graph = switchable
+    plan_id, _ids = _import(app)
+    other_id, _ = _import(app, "Other")
+    kept = _actual(app.graph, other_id)
+    graph.history.clear()
+    app.services.plans.delete(DeletePlan(plan_id), ADMIN)
+    assert ("remove_plan", (plan_id,)) in graph.history
+    assert app.projector.pending() == 0
+    assert app.graph.plan_graph(plan_id).tasks == ()
+    assert app.graph.plan_graph(plan_id).edges == ()
+    assert plan_id not in app.graph.plan_ids()
+    assert _actual(app.graph, other_id) == kept
     assert app.services.graph_maintenance.check().in_sync
 
 
@@ -297,33 +342,33 @@ def test_rebuild_replaces_a_drifted_graph(app: Application) -> None:
     assert app.projector.pending() == 0
 
 
-def test_event_impact_while_the_graph_is_behind_is_not_an_internal_error(app: Application) -> None:
+def test_event_impact_while_the_graph_is_behind_answers_unavailable(
+    switchable: tuple[Application, SwitchableGraph],
+) -> None:
     """An event naming a task the graph has not seen yet (the projection is behind).
 
-    The graph lagging must only delay answers: the impact should either leave the unknown task
-    out or say the graph is not ready, never fail as a fault ("Internal error").
+    The graph lagging only delays answers: the impact says the graph is not ready (UNAVAILABLE,
+    so the client retries), never fails as a fault ("Internal error") nor answers from the old
+    graph; once the projection caught up, it is answered.
     """
     from planning.commands import IngestExternalEvent
     from planning.model import Severity
 
+    app, graph = switchable
     plan_id, ids = _import(app)
-    real = app.graph._graph
-    app.graph._graph = GraphDown()
-    try:
-        made = app.services.tasks.create(CreateTask(plan_id, "while down", duration_days=2), ADMIN)
-        event = app.services.external_events.ingest(
-            IngestExternalEvent(
-                plan_id, "supplier_delay", Severity.HIGH, "late", delay_days=2, affected_task_ids=(made.id, ids["t1"])
-            ),
-            ADMIN,
-        )
-    finally:
-        app.graph._graph = real
+    graph.down = True
+    made = app.services.tasks.create(CreateTask(plan_id, "while down", duration_days=2), ADMIN)
+    event = app.services.external_events.ingest(
+        IngestExternalEvent(
+            plan_id, "supplier_delay", Severity.HIGH, "late", delay_days=2, affected_task_ids=(made.id, ids["t1"])
+        ),
+        ADMIN,
+    )
     assert app.projector.pending() > 0
-    gql = GraphQL(TestClient(create_asgi_app(app), raise_server_exceptions=False))
-    answer = gql.raw(GRAPH, {"id": to_global_id("ExternalEvent", event.id)}, "EventImpact")
-    assert all("Internal error" not in e["message"] for e in answer.get("errors") or []), answer
+    gql = _api(app)
+    _unavailable(gql.raw(GRAPH, {"id": to_global_id("ExternalEvent", event.id)}, "EventImpact"))
     # Once caught up, the impact is answered.
-    app.projector.catch_up()
+    graph.down = False
+    assert app.projector.catch_up().position == _last(app)
     impact = gql(GRAPH, {"id": to_global_id("ExternalEvent", event.id)}, "EventImpact")["node"]["impact"]
     assert impact["affectedTaskCount"] == 2

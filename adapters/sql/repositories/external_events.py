@@ -4,12 +4,12 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, func, select, update
 
-from adapters.sql.rows import external_event_from_row, external_event_values
+from adapters.sql.rows import external_event_from_row, external_event_values, utc
 from adapters.sql.tables import external_event_tasks as links
 from adapters.sql.tables import external_events as events
-from planning.model import ExternalEvent
+from planning.model import ExternalEvent, ExternalEventStatus
 
 
 class SqlExternalEventRepository:
@@ -32,6 +32,19 @@ class SqlExternalEventRepository:
     def find_by_idempotency_key(self, plan_id: str, key: str) -> ExternalEvent | None:
         found = self._load(select(events).where(events.c.plan_id == plan_id, events.c.idempotency_key == key))
         return found[0] if found else None
+
+    def update_status(self, event: ExternalEvent, previous: ExternalEventStatus) -> bool:
+        result = self._conn.execute(
+            update(events)
+            .where(events.c.id == event.id, events.c.status == previous.value)
+            .values(
+                status=event.status.value,
+                status_changed_at=utc(event.status_changed_at) if event.status_changed_at else None,
+                status_changed_by=event.status_changed_by,
+                status_note=event.status_note,
+            )
+        )
+        return result.rowcount == 1
 
     def page(self, plan_id: str, after: str | None, limit: int) -> list[ExternalEvent]:
         query = select(events).where(events.c.plan_id == plan_id).order_by(events.c.id).limit(limit)

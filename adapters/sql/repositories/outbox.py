@@ -1,10 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-from sqlalchemy import Connection, Float, case, func, literal, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, case, func, select, text, update
 
 from adapters.sql.rows import utc
 from adapters.sql.tables import outbox, outbox_checkpoints
@@ -69,106 +65,27 @@ class SqlOutbox:
         return int(value or 0)
 
     def save_checkpoint(self, consumer: str, position: int) -> None:
-        """Set the position whatever it was and whoever holds the lease (tooling and tests only)."""
+        """Set the position whatever it was (a rebuild's reset)."""
         result = self._conn.execute(
             update(outbox_checkpoints).where(outbox_checkpoints.c.consumer == consumer).values(position=position)
         )
         if result.rowcount == 0:
             self._conn.execute(outbox_checkpoints.insert().values(consumer=consumer, position=position))
 
-    # The checkpoint's lease: one holder at a time, across processes, on either store. Every
-    # change is a single conditional statement, so two holders racing for it cannot both win
-    # (PostgreSQL re-checks the WHERE clause after a concurrent update commits; SQLite units of
-    # work are serialised by BEGIN IMMEDIATE). Expiry is the database's clock, never a host's:
-    # hosts whose clocks disagree still agree on whether a lease has run out.
-
-    def _db_now(self) -> Any:
-        """The database's current time, comparable with ``lease_until`` as stored."""
-        if self._conn.dialect.name == "postgresql":
-            return func.now()
-        # SQLAlchemy stores SQLite timestamps as UTC text with microseconds; SQLite's 'now' is UTC.
-        return func.strftime("%Y-%m-%d %H:%M:%f", "now").concat("000")
-
-    def _db_after(self, seconds: float) -> Any:
-        """The database's current time plus ``seconds``, as ``lease_until`` stores it."""
-        if self._conn.dialect.name == "postgresql":
-            return func.now() + func.make_interval(0, 0, 0, 0, 0, 0, literal(float(seconds), Float))
-        return func.strftime("%Y-%m-%d %H:%M:%f", "now", f"+{float(seconds):.3f} seconds").concat("000")
-
-    def acquire_lease(self, consumer: str, holder: str, lease_s: float) -> bool:
-        if self._take_lease(consumer, holder, lease_s):
-            return True
-        # No row yet, or one another holder leases: make sure the row exists, then try again.
-        values = {"consumer": consumer, "position": 0}
-        if self._conn.dialect.name == "postgresql":
-            self._conn.execute(postgresql.insert(outbox_checkpoints).values(values).on_conflict_do_nothing())
-        else:
-            self._conn.execute(sqlite.insert(outbox_checkpoints).values(values).on_conflict_do_nothing())
-        return self._take_lease(consumer, holder, lease_s)
-
-    def _take_lease(self, consumer: str, holder: str, lease_s: float) -> bool:
-        row = outbox_checkpoints.c
-        taken = self._conn.execute(
-            update(outbox_checkpoints)
-            .where(
-                row.consumer == consumer,
-                or_(
-                    row.holder.is_(None),
-                    row.holder == holder,
-                    row.lease_until.is_(None),
-                    row.lease_until < self._db_now(),
-                ),
-            )
-            .values(holder=holder, lease_until=self._db_after(lease_s))
-        )
-        return taken.rowcount == 1
-
-    def lease_holder(self, consumer: str) -> tuple[str, datetime] | None:
-        row = outbox_checkpoints.c
+    def last_position_of(self, plan_id: str, kinds: frozenset[PlanEventKind]) -> int:
         found = self._conn.execute(
-            select(row.holder, row.lease_until).where(
-                row.consumer == consumer,
-                row.holder.is_not(None),
-                row.lease_until.is_not(None),
-                row.lease_until >= self._db_now(),
+            select(func.max(outbox.c.position)).where(
+                outbox.c.plan_id == plan_id, outbox.c.kind.in_(sorted(k.value for k in kinds))
             )
-        ).first()
-        if found is None:
-            return None
-        return found.holder, utc(found.lease_until)
+        ).scalar_one_or_none()
+        return int(found or 0)
 
-    def renew_lease(self, consumer: str, holder: str, lease_s: float) -> bool:
+    def advance_checkpoint(self, consumer: str, position: int) -> None:
         row = outbox_checkpoints.c
         result = self._conn.execute(
             update(outbox_checkpoints)
-            .where(row.consumer == consumer, row.holder == holder)
-            .values(lease_until=self._db_after(lease_s))
+            .where(row.consumer == consumer)
+            .values(position=case((row.position < position, position), else_=row.position))
         )
-        return result.rowcount == 1
-
-    def release_lease(self, consumer: str, holder: str) -> None:
-        row = outbox_checkpoints.c
-        self._conn.execute(
-            update(outbox_checkpoints)
-            .where(row.consumer == consumer, row.holder == holder)
-            .values(holder=None, lease_until=None)
-        )
-
-    def advance_checkpoint(self, consumer: str, holder: str, position: int, lease_s: float) -> bool:
-        row = outbox_checkpoints.c
-        result = self._conn.execute(
-            update(outbox_checkpoints)
-            .where(row.consumer == consumer, row.holder == holder)
-            .values(
-                position=case((row.position < position, position), else_=row.position),
-                lease_until=self._db_after(lease_s),
-            )
-        )
-        return result.rowcount == 1
-
-    def reset_checkpoint(self, consumer: str, holder: str, position: int) -> bool:
-        row = outbox_checkpoints.c
-        result = self._conn.execute(
-            update(outbox_checkpoints).where(row.consumer == consumer, row.holder == holder).values(position=position)
-        )
-        return result.rowcount == 1
+        if result.rowcount == 0:
+            self._conn.execute(outbox_checkpoints.insert().values(consumer=consumer, position=position))

@@ -2,10 +2,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, delete, func, or_, select, update
 
 from adapters.sql.rows import plan_from_row, plan_values
-from adapters.sql.tables import plans
+from adapters.sql.tables import (
+    external_event_tasks,
+    external_events,
+    plans,
+    proposed_actions,
+    simulations,
+    task_assignees,
+    task_dependencies,
+    tasks,
+)
 from planning.model import Plan
 
 
@@ -32,6 +41,37 @@ class SqlPlanRepository:
 
     def touch(self, plan: Plan) -> None:
         self._conn.execute(update(plans).where(plans.c.id == plan.id).values(plan_values(plan)))
+
+    def update(self, plan: Plan) -> bool:
+        result = self._conn.execute(
+            update(plans).where(plans.c.id == plan.id, plans.c.version == plan.version - 1).values(plan_values(plan))
+        )
+        return result.rowcount == 1
+
+    def delete(self, plan_id: str) -> bool:
+        """Everything of the plan, children first: explicit statements rather than the schema's
+        ON DELETE CASCADE, so that nothing depends on a store enforcing foreign keys."""
+        plan_tasks = select(tasks.c.id).where(tasks.c.plan_id == plan_id).scalar_subquery()
+        plan_events = select(external_events.c.id).where(external_events.c.plan_id == plan_id).scalar_subquery()
+        for statement in (
+            delete(proposed_actions).where(proposed_actions.c.plan_id == plan_id),
+            delete(external_event_tasks).where(
+                or_(external_event_tasks.c.event_id.in_(plan_events), external_event_tasks.c.task_id.in_(plan_tasks))
+            ),
+            delete(external_events).where(external_events.c.plan_id == plan_id),
+            delete(task_dependencies).where(
+                or_(
+                    task_dependencies.c.plan_id == plan_id,
+                    task_dependencies.c.predecessor_id.in_(plan_tasks),
+                    task_dependencies.c.successor_id.in_(plan_tasks),
+                )
+            ),
+            delete(task_assignees).where(task_assignees.c.task_id.in_(plan_tasks)),
+            delete(tasks).where(tasks.c.plan_id == plan_id),
+            delete(simulations).where(simulations.c.plan_id == plan_id),
+        ):
+            self._conn.execute(statement)
+        return self._conn.execute(delete(plans).where(plans.c.id == plan_id)).rowcount == 1
 
     def page(self, after: str | None, limit: int) -> list[Plan]:
         query = select(plans).order_by(plans.c.id).limit(limit)

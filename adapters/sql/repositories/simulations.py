@@ -105,31 +105,44 @@ class SqlSimulationRepository:
         )
         return [_from_row(r) for r in self._conn.execute(query).mappings()]
 
-    def _update_if(self, simulation: Simulation, status: SimulationStatus, **extra: Any) -> bool:
+    def _update_if(self, simulation_id: str, statuses: Sequence[SimulationStatus], values: dict[str, Any]) -> bool:
+        """Write ``values`` if the stored run has one of ``statuses``: every status change is
+        conditional, so a run that ended (CANCELLED, FAILED as stale) is never overwritten."""
         result = self._conn.execute(
             update(simulations)
-            .where(simulations.c.id == simulation.id, simulations.c.status == status.value)
-            .values({**_values(simulation), **extra})
+            .where(simulations.c.id == simulation_id, simulations.c.status.in_([s.value for s in statuses]))
+            .values(values)
         )
         return result.rowcount == 1
 
     def claim(self, simulation: Simulation, heartbeat: datetime) -> bool:
-        return self._update_if(simulation, SimulationStatus.QUEUED, heartbeat_at=utc(heartbeat))
+        return self._update_if(
+            simulation.id, [SimulationStatus.QUEUED], {**_values(simulation), "heartbeat_at": utc(heartbeat)}
+        )
 
     def record_progress(self, simulation: Simulation, heartbeat: datetime) -> bool:
-        result = self._conn.execute(
-            update(simulations)
-            .where(simulations.c.id == simulation.id, simulations.c.status == SimulationStatus.RUNNING.value)
-            .values(
-                progress=simulation.progress,
-                completed_iterations=simulation.completed_iterations,
-                heartbeat_at=utc(heartbeat),
-            )
+        return self._update_if(
+            simulation.id,
+            [SimulationStatus.RUNNING],
+            {
+                "progress": simulation.progress,
+                "completed_iterations": simulation.completed_iterations,
+                "heartbeat_at": utc(heartbeat),
+            },
         )
-        return result.rowcount == 1
 
     def finish(self, simulation: Simulation) -> bool:
-        return self._update_if(simulation, SimulationStatus.RUNNING)
+        return self._update_if(simulation.id, [SimulationStatus.RUNNING], _values(simulation))
+
+    def cancel(self, simulation: Simulation) -> bool:
+        return self._update_if(
+            simulation.id,
+            [SimulationStatus.QUEUED, SimulationStatus.RUNNING],
+            {
+                "status": simulation.status.value,
+                "completed_at": utc(simulation.completed_at) if simulation.completed_at else None,
+            },
+        )
 
     def _stale(self, beaten_before: datetime) -> Any:
         return or_(simulations.c.heartbeat_at.is_(None), simulations.c.heartbeat_at < utc(beaten_before))

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import copy
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
-from planning.documents import DocumentError, PlanDocument, parse_document
+from planning.documents import DocumentError, PlanDocument, format_instant, parse_document
 from planning.errors import DomainError, ErrorCode
-from planning.model import DependencyType, TaskStatus, ThreePointEstimate, WorkCalendar
+from planning.model import (
+    DependencyType,
+    ExternalEventStatus,
+    Severity,
+    TaskStatus,
+    ThreePointEstimate,
+    WorkCalendar,
+)
 
 
 def valid_document() -> dict[str, Any]:
@@ -317,13 +325,13 @@ def test_error_in_the_last_task_is_found() -> None:
 # PlanDocument.shifted
 
 
-def test_shifted_moves_every_date_and_nothing_else() -> None:
+def test_shifted_moves_every_plan_date_and_keeps_holidays() -> None:
     doc = parse_document(valid_document())
     moved = doc.shifted(14)
     assert moved.event_date == date(2025, 7, 19)
     assert moved.as_of == date(2025, 5, 19)
-    assert moved.calendar.holidays == frozenset({date(2025, 6, 9)})
-    assert moved.calendar.working_weekdays == doc.calendar.working_weekdays
+    assert moved.calendar == doc.calendar  # holidays are calendar facts: they stay on their dates
+    assert moved.calendar.holidays == frozenset({date(2025, 5, 26)})
     assert (moved.tasks[0].start_date, moved.tasks[0].due_date) == (date(2025, 5, 19), date(2025, 5, 23))
     assert (moved.tasks[1].start_date, moved.tasks[1].due_date) == (None, None)
     assert moved.name == doc.name
@@ -339,9 +347,322 @@ def test_shifted_moves_every_date_and_nothing_else() -> None:
     assert doc.event_date == date(2025, 7, 5)  # the original is untouched
 
 
+def test_shifted_moves_event_times_and_nothing_else_of_the_events() -> None:
+    doc = parse_document(with_events())
+    moved = doc.shifted(-7)
+    assert [e.occurred_at for e in moved.events] == [
+        datetime(2025, 5, 2, 8, 0, tzinfo=UTC),
+        datetime(2025, 5, 4, 12, 15, 30, 250000, tzinfo=UTC),
+    ]
+    for before, after in zip(doc.events, moved.events, strict=True):
+        assert replace(after, occurred_at=before.occurred_at) == before
+
+
+def test_shifting_a_year_keeps_christmas() -> None:
+    raw = valid_document()
+    raw["calendar"]["holidays"] = ["2025-12-25", "2026-01-01"]
+    doc = parse_document(raw)
+    moved = doc.shifted(52 * 7)
+    assert moved.calendar.holidays == frozenset({date(2025, 12, 25), date(2026, 1, 1)})
+    assert moved.event_date == date(2026, 7, 4)
+
+
 def test_shifted_back_and_forth_is_identity_and_none_stays_none() -> None:
-    doc = parse_document(valid_document())
+    doc = parse_document(with_events())
     assert doc.shifted(-21).shifted(21) == doc
     assert doc.shifted(0) == doc
     bare = PlanDocument("x", None, None, WorkCalendar(), None, (), ())
     assert bare.shifted(7) == bare
+
+
+# Strict keys: an unknown key anywhere is refused with its path and a near miss
+
+UNKNOWN_KEYS = {
+    "top level": (
+        lambda d: d.update(eventdate="2025-07-05"),
+        "top level",
+        ("eventdate",),
+        '"eventDate"',
+    ),
+    "top level far off": (lambda d: d.update(colour="red"), "top level", ("colour",), None),
+    "top level $schema": (lambda d: d.update({"$schema": "https://x"}), "top level", ("$schema",), None),
+    "top level version": (lambda d: d.update(version=2), "top level", ("version",), None),
+    "holidays outside the calendar": (
+        lambda d: d.update(holidays=["2025-12-25"]),
+        "top level",
+        ("holidays",),
+        None,
+    ),
+    "calendar": (
+        lambda d: d["calendar"].update(holiday=["2025-12-25"]),
+        "calendar",
+        ("calendar", "holiday"),
+        '"holidays"',
+    ),
+    "task": (
+        lambda d: d["tasks"][3].update(stauts="COMPLETED"),
+        'tasks[3] ("Posters")',
+        ("tasks", "3", "stauts"),
+        '"status"',
+    ),
+    "task case": (
+        lambda d: d["tasks"][1].update(duedate="2025-05-09"),
+        'tasks[1] ("Stalls")',
+        ("tasks", "1", "duedate"),
+        '"dueDate"',
+    ),
+    "task dependsOn": (
+        lambda d: d["tasks"][2].update(dependsOn=["venue"]),
+        'tasks[2] ("Music")',
+        ("tasks", "2", "dependsOn"),
+        None,
+    ),
+    "estimate": (
+        lambda d: d["tasks"][0]["estimate"].update(mostlikelyDays=3),
+        'tasks[0] ("Book the venue").estimate',
+        ("tasks", "0", "estimate", "mostlikelyDays"),
+        '"mostLikelyDays"',
+    ),
+    "dependency": (
+        lambda d: d["dependencies"][1].update(lag=2),
+        "dependencies[1]",
+        ("dependencies", "1", "lag"),
+        '"lagDays"',
+    ),
+    "event": (
+        lambda d: d["events"][1].update(affectedTask=["venue"]),
+        'events[1] ("Rain forecast")',
+        ("events", "1", "affectedTask"),
+        '"affectedTasks"',
+    ),
+    "event snake case": (
+        lambda d: d["events"][0].update(delay_days=3),
+        'events[0] ("Stage supplier late")',
+        ("events", "0", "delay_days"),
+        '"delayDays"',
+    ),
+}
+
+
+@pytest.mark.parametrize(("change", "where", "field", "suggestion"), UNKNOWN_KEYS.values(), ids=UNKNOWN_KEYS.keys())
+def test_unknown_keys_are_refused_with_path_and_suggestion(
+    change: Any, where: str, field: tuple[str, ...], suggestion: str | None
+) -> None:
+    raw = with_events()
+    change(raw)
+    error = parse_error(raw)
+    assert isinstance(error, DocumentError)
+    assert error.code is ErrorCode.INVALID_INPUT
+    assert error.field == field
+    assert error.message.startswith(f'{where}: unknown key "{field[-1]}"')
+    if suggestion is None:
+        assert "did you mean" not in error.message
+    else:
+        assert error.message.endswith(f"; did you mean {suggestion}?")
+
+
+def test_the_brief_example_message() -> None:
+    raw = valid_document()
+    raw["tasks"].append({"key": "review", "title": "Design review", "durationDays": 1})
+    raw["tasks"][4]["stauts"] = "IN_PROGRESS"
+    assert parse_error(raw).message == 'tasks[4] ("Design review"): unknown key "stauts"; did you mean "status"?'
+
+
+def test_task_level_dependencies_point_to_the_dependency_list() -> None:
+    raw = valid_document()
+    raw["tasks"][2]["dependsOn"] = ["venue"]
+    assert '"dependencies" list' in parse_error(raw).message
+
+
+def test_unknown_key_is_reported_before_other_task_errors() -> None:
+    """A misspelled required key is named as misspelled, not as missing."""
+    raw = valid_document()
+    raw["tasks"][1]["kye"] = raw["tasks"][1].pop("key")
+    error = parse_error(raw)
+    assert error.field == ("tasks", "1", "kye")
+    assert 'did you mean "key"?' in error.message
+
+
+def test_payload_may_hold_any_keys() -> None:
+    raw = with_events()
+    raw["events"][0]["payload"] = {"anything": {"stauts": [1, 2, {"x": None}]}}
+    doc = parse_document(raw)
+    assert doc.events[0].payload == {"anything": {"stauts": [1, 2, {"x": None}]}}
+
+
+# Events
+
+
+def with_events() -> dict[str, Any]:
+    doc = valid_document()
+    doc["events"] = [
+        {
+            "eventType": "supplier_delay",
+            "severity": "HIGH",
+            "title": " Stage supplier late ",
+            "description": "The stage arrives a week late.\n",
+            "source": "erp",
+            "occurredAt": "2025-05-09T10:00:00+02:00",
+            "delayDays": 5,
+            "affectedTasks": ["stalls", "venue"],
+            "payload": {"order": 42, "lines": [1, 2]},
+            "idempotencyKey": "erp-42",
+        },
+        {
+            "eventType": "weather",
+            "severity": "LOW",
+            "title": "Rain forecast",
+            "occurredAt": "2025-05-11T12:15:30.25Z",
+            "delayDays": 1.5,
+            "probability": 0.3,
+            "affectedTasks": [],
+            "status": "RESOLVED",
+        },
+    ]
+    return doc
+
+
+def with_event(index: int, **fields: Any) -> dict[str, Any]:
+    doc = with_events()
+    doc["events"][index].update(fields)
+    return doc
+
+
+def without_event_field(index: int, name: str) -> dict[str, Any]:
+    doc = with_events()
+    del doc["events"][index][name]
+    return doc
+
+
+def test_events_are_parsed() -> None:
+    doc = parse_document(with_events())
+    late, rain = doc.events
+    assert late.event_type == "supplier_delay"
+    assert late.severity is Severity.HIGH
+    assert late.title == "Stage supplier late"
+    assert late.description == "The stage arrives a week late.\n"
+    assert late.source == "erp"
+    assert late.occurred_at == datetime(2025, 5, 9, 8, 0, tzinfo=UTC)
+    assert late.delay_days == 5.0
+    assert late.probability is None
+    assert late.affected_tasks == ("stalls", "venue")
+    assert late.status is ExternalEventStatus.OPEN
+    assert late.payload == {"order": 42, "lines": [1, 2]}
+    assert late.idempotency_key == "erp-42"
+    assert (rain.probability, rain.status, rain.affected_tasks) == (0.3, ExternalEventStatus.RESOLVED, ())
+    assert (rain.description, rain.source, rain.payload, rain.idempotency_key) == (None, None, None, None)
+    assert rain.occurred_at == datetime(2025, 5, 11, 12, 15, 30, 250000, tzinfo=UTC)
+
+
+def test_a_document_without_events_has_none() -> None:
+    assert parse_document(valid_document()).events == ()
+
+
+def test_events_as_entities_use_task_keys_and_open_events_leave_the_resolved_out() -> None:
+    doc = parse_document(with_events())
+    entities = doc.external_events()
+    assert [e.affected_task_ids for e in entities] == [("stalls", "venue"), ()]
+    assert [e.status for e in entities] == [ExternalEventStatus.OPEN, ExternalEventStatus.RESOLVED]
+    assert len({e.id for e in entities}) == 2
+    assert [e.title for e in doc.open_events()] == ["Stage supplier late"]
+    stored = doc.events[0].entity(
+        event_id="e1",
+        plan_id="p1",
+        received_at=datetime(2025, 6, 1, tzinfo=UTC),
+        task_ids={"stalls": "t2", "venue": "t1"},
+    )
+    assert (stored.id, stored.plan_id, stored.affected_task_ids) == ("e1", "p1", ("t2", "t1"))
+    assert stored.received_at == datetime(2025, 6, 1, tzinfo=UTC)
+
+
+EVENT_ERRORS = {
+    "missing eventType": (without_event_field(0, "eventType"), 0, "eventType"),
+    "blank eventType": (with_event(0, eventType="  "), 0, "eventType"),
+    "eventType too long": (with_event(0, eventType="x" * 101), 0, "eventType"),
+    "missing title": (without_event_field(1, "title"), 1, "title"),
+    "title not text": (with_event(1, title=3), 1, "title"),
+    "missing severity": (without_event_field(0, "severity"), 0, "severity"),
+    "bad severity": (with_event(0, severity="SEVERE"), 0, "severity"),
+    "bad status": (with_event(1, status="CLOSED"), 1, "status"),
+    "missing occurredAt": (without_event_field(0, "occurredAt"), 0, "occurredAt"),
+    "occurredAt a date": (with_event(0, occurredAt="2025-05-09"), 0, "occurredAt"),
+    "occurredAt without zone": (with_event(0, occurredAt="2025-05-09T10:00:00"), 0, "occurredAt"),
+    "occurredAt not a date": (with_event(0, occurredAt="2025-13-09T10:00:00Z"), 0, "occurredAt"),
+    "missing delayDays": (without_event_field(0, "delayDays"), 0, "delayDays"),
+    "negative delayDays": (with_event(0, delayDays=-1), 0, "delayDays"),
+    "delayDays text": (with_event(0, delayDays="5"), 0, "delayDays"),
+    "delayDays huge": (with_event(0, delayDays=1e9), 0, "delayDays"),
+    "probability above 1": (with_event(1, probability=1.5), 1, "probability"),
+    "probability text": (with_event(1, probability="0.3"), 1, "probability"),
+    "probability bool": (with_event(1, probability=True), 1, "probability"),
+    "missing affectedTasks": (without_event_field(1, "affectedTasks"), 1, "affectedTasks"),
+    "affectedTasks not a list": (with_event(0, affectedTasks="venue"), 0, "affectedTasks"),
+    "affectedTasks unknown key": (with_event(0, affectedTasks=["venue", "fireworks"]), 0, "affectedTasks"),
+    "affectedTasks twice": (with_event(0, affectedTasks=["venue", "venue"]), 0, "affectedTasks"),
+    "description not text": (with_event(0, description=["a"]), 0, "description"),
+    "source not text": (with_event(0, source=7), 0, "source"),
+    "payload NaN": (with_event(0, payload={"x": float("nan")}), 0, "payload"),
+    "idempotencyKey not text": (with_event(0, idempotencyKey=42), 0, "idempotencyKey"),
+    "idempotencyKey used twice": (with_event(1, idempotencyKey="erp-42"), 1, "idempotencyKey"),
+}
+
+
+@pytest.mark.parametrize(("doc", "index", "field"), EVENT_ERRORS.values(), ids=EVENT_ERRORS.keys())
+def test_event_errors_name_the_event_and_the_field(doc: dict[str, Any], index: int, field: str) -> None:
+    error = parse_error(doc)
+    assert isinstance(error, DocumentError)
+    assert error.code is ErrorCode.INVALID_INPUT
+    assert error.message.startswith(f"events[{index}]")
+    title = doc["events"][index].get("title")
+    if isinstance(title, str) and title.strip():
+        assert f'("{title.strip()}")' in error.message
+    assert f": {field}: " in error.message
+    assert error.field == ("events", str(index), field)
+
+
+def test_events_must_be_a_list_of_objects() -> None:
+    raw = valid_document()
+    raw["events"] = {"late": {}}
+    assert parse_error(raw).field == ("events",)
+    raw["events"] = ["late"]
+    error = parse_error(raw)
+    assert error.field == ("events", "0")
+    assert "events[0]" in error.message
+
+
+def test_a_certain_event_and_a_null_probability_are_the_same() -> None:
+    with_null = parse_document(with_event(0, probability=None))
+    assert with_null.events == parse_document(with_events()).events
+    assert with_null.events[0].probability is None
+
+
+def test_parsing_events_does_not_share_the_payload() -> None:
+    raw = with_events()
+    doc = parse_document(raw)
+    raw["events"][0]["payload"]["order"] = 7
+    assert doc.events[0].payload == {"order": 42, "lines": [1, 2]}
+
+
+# format_instant
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (datetime(2025, 2, 5, 10, 30, tzinfo=UTC), "2025-02-05T10:30:00Z"),
+        (datetime(2025, 2, 5, 10, 30, 0, 120, tzinfo=UTC), "2025-02-05T10:30:00.000120Z"),
+        (datetime(2025, 2, 5, 12, 30, tzinfo=timezone(timedelta(hours=2))), "2025-02-05T10:30:00Z"),
+    ],
+)
+def test_format_instant_writes_utc_that_parses_back(value: datetime, text: str) -> None:
+    assert format_instant(value) == text
+    assert datetime.fromisoformat(text) == value
+
+
+def test_a_bad_holiday_is_named_under_the_calendar() -> None:
+    raw = valid_document()
+    raw["calendar"]["holidays"] = ["2025-12-25", "Christmas"]
+    error = parse_error(raw)
+    assert error.field == ("calendar", "holidays")
+    assert error.message.startswith("calendar: holidays:")
+    assert "'Christmas'" in error.message

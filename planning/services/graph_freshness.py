@@ -1,0 +1,50 @@
+"""Graph reads that are fresh, or refuse: never an answer from a graph that is behind."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from planning.ports import DependencyGraph, PlanGraph, UnitOfWorkFactory
+from planning.services.projection import GRAPH_CONSUMER, GRAPH_EVENT_KINDS, GraphBehind, ProjectionDriver
+
+#: How long a reader waits, by default, for the projection to apply a plan's last change.
+FRESHNESS_WAIT_S = 5.0
+
+
+class PlanGraphReader(Protocol):
+    def plan_graph(self, plan_id: str) -> PlanGraph: ...
+
+
+class FreshPlanGraphs:
+    """Reads a plan's graph only once the projection has applied every committed change of it.
+
+    The relational store is the truth; the graph follows through the outbox. Before reading,
+    this compares the plan's last graph-changing outbox position with the projection's
+    checkpoint. When the graph is behind, it asks the projection driver to catch up, waiting at
+    most ``wait_s``; when that is not enough (the graph is down, the backlog is long), it raises
+    GraphBehind (code UNAVAILABLE) instead of answering from an old graph.
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        graph: DependencyGraph,
+        driver: ProjectionDriver,
+        *,
+        wait_s: float = FRESHNESS_WAIT_S,
+    ) -> None:
+        self._uow = uow
+        self._graph = graph
+        self._driver = driver
+        self.wait_s = wait_s
+
+    def plan_graph(self, plan_id: str) -> PlanGraph:
+        with self._uow() as uow:
+            needed = uow.outbox.last_position_of(plan_id, GRAPH_EVENT_KINDS)
+            reached = uow.outbox.checkpoint(GRAPH_CONSUMER)
+        if reached < needed:
+            reached = self._driver.catch_up_to(needed, self.wait_s)
+        if reached < needed:
+            raise GraphBehind(needed, reached)
+        # Read after the check: the graph is at least as fresh as the checkpoint said.
+        return self._graph.plan_graph(plan_id)
