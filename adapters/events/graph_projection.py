@@ -56,6 +56,7 @@ class ProjectionRunner:
         self._asked = 0
         self._served = 0
         self._running = False
+        self._kicked = False  # this process committed events since it started
 
     @property
     def breaker_open(self) -> bool:
@@ -90,6 +91,7 @@ class ProjectionRunner:
             return True
 
     def kick(self) -> None:
+        self._kicked = True
         if self._failed_at is not None and (self._periodic or not self._retry_due()):
             return  # the breaker is open: the timer (or a later kick) retries, not this write
         if not self._request_pass(time.monotonic() + self.kick_budget_s):
@@ -162,12 +164,17 @@ class ProjectionRunner:
             self._cond.notify_all()
 
     def stop(self, *, finish_s: float = 0.0) -> bool:
-        """Stop the worker, letting a pass under way finish for up to ``finish_s``.
+        """Stop the worker, first projecting what this process committed for up to ``finish_s``.
 
-        A pass still running after that is abandoned: its thread is a daemon, and the
+        A one-off command's kick may have found the lock held by a server's periodic pass; it
+        keeps asking until the checkpoint reaches the end of the outbox, so the import it ran is
+        in the graph when it exits rather than left to a server that may be slow to take it.
+        A pass still running after ``finish_s`` is abandoned: its thread is a daemon, and the
         projection lock dies with the process. True when no pass was left running.
         """
         deadline = time.monotonic() + finish_s
+        if self._kicked and finish_s > 0:
+            self.catch_up_to(self._projector.outbox_end(), finish_s)
         with self._cond:
             while self._running and time.monotonic() < deadline:
                 self._cond.wait(deadline - time.monotonic())

@@ -119,6 +119,11 @@ class GraphProjector:
         with self._uow() as uow:
             return uow.outbox.checkpoint(GRAPH_CONSUMER)
 
+    def outbox_end(self) -> int:
+        """The position of the last committed message, which a finished projection reaches."""
+        with self._uow() as uow:
+            return uow.outbox.last_position()
+
     def pending(self) -> int:
         with self._uow() as uow:
             return uow.outbox.last_position() - uow.outbox.checkpoint(GRAPH_CONSUMER)

@@ -585,6 +585,46 @@ def test_a_graph_question_reads_its_writes_even_when_the_writes_pass_was_skipped
     assert app.projector.pending() == 0
 
 
+def test_closing_a_command_that_wrote_projects_its_writes_once_the_lock_is_free(make_app: MakeApp) -> None:
+    """A one-off command (an import) whose pass found a server's pass holding the lock.
+
+    It must not exit with its writes left to the server: closing keeps asking for passes until
+    the checkpoint reaches the end of the outbox, within the close's bound.
+    """
+    app, _ = make_app()
+    plan_id, ids = _import(app)
+    app.projection.lock_wait_s = 0.05
+    holder = process_lock(app.engine, GRAPH_PROJECTION_LOCK)  # a server's periodic pass
+    assert holder.acquire(10)
+    made = _create(app, plan_id, "long tail", duration_days=40, depends_on=(ids["t2"],))
+    assert app.projector.pending() == 2  # the write's pass found the lock taken
+    releaser = threading.Timer(0.5, holder.release)
+    releaser.start()
+    try:
+        app.projection.stop(finish_s=30.0)
+    finally:
+        releaser.join()
+    assert app.projector.pending() == 0
+    assert made in _in_graph(app, plan_id)
+
+
+def test_closing_a_command_that_only_read_does_not_wait_for_the_projection(make_app: MakeApp) -> None:
+    writer, _ = make_app()
+    plan_id, _ = _import(writer)
+    reader, _ = make_app()
+    holder = process_lock(writer.engine, GRAPH_PROJECTION_LOCK)
+    assert holder.acquire(10)
+    try:
+        _create(writer, plan_id, "behind", duration_days=1)
+        assert reader.projector.pending() == 1
+        reader.services.tasks.for_plan(plan_id)
+        # Would block for the whole bound if a reader waited for others' writes.
+        assert reader.projection.stop(finish_s=60.0)
+        assert reader.projector.pending() == 1
+    finally:
+        holder.release()
+
+
 # PostgreSQL: a lock on a session that ends
 
 
