@@ -14,7 +14,7 @@ from adapters.engine.simulator import EngineSimulator
 from adapters.events.graph_projection import ProjectionRunner
 from adapters.graph import open_graph
 from adapters.graph.confined import ThreadConfinedGraph
-from adapters.identity import HeaderIdentity
+from adapters.identity import Authenticator, build_identity
 from adapters.locks import process_lock
 from adapters.sql import SqlUnitOfWork, create_store_engine, upgrade
 from adapters.system import SystemClock, TimeOrderedIds
@@ -38,7 +38,7 @@ class Application:
     projector: GraphProjector
     projection: ProjectionRunner
     simulation_queue: ThreadSimulationQueue
-    identity: HeaderIdentity
+    identity: Authenticator
 
     def context(self, principal: Principal) -> RequestContext:
         return RequestContext(services=self.services, principal=principal)
@@ -77,9 +77,7 @@ def bootstrap(
     projector = GraphProjector(lambda: SqlUnitOfWork(engine), graph, process_lock(engine, GRAPH_PROJECTION_LOCK))
     projection = ProjectionRunner(projector)
     deps = ServiceDeps(uow=lambda: SqlUnitOfWork(engine, on_commit=projection.kick), clock=clock, ids=TimeOrderedIds())
-    identity = HeaderIdentity(
-        Principal(settings.dev_user, frozenset(settings.dev_groups)), trust_headers=settings.identity_headers
-    )
+    identity = build_identity(settings)
     queue = ThreadSimulationQueue()
     services = PlanningServices.build(
         deps,

@@ -14,8 +14,11 @@ from typing import Any
 
 from adapters.config import Settings
 from planning.errors import DomainError, ErrorCode
+from planning.principal import Principal
 
 DEMO_DOCUMENT = "launch_readiness.json"
+#: Who commands other than serve act as: a local administrator, who sees and changes every plan.
+CLI_PRINCIPAL = Principal("cli", frozenset({"admin"}))
 #: A command that wrote lets the graph projection of its changes finish before it exits, so
 #: that a server's next graph answer needs no catching up (it would wait, or say UNAVAILABLE).
 FINISH_PROJECTION_S = 300.0
@@ -61,13 +64,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="planner", description="Project-risk planning API and tools.")
+    parser = argparse.ArgumentParser(
+        prog="planner",
+        description=(
+            "Project-risk planning API and tools. Commands other than serve work on the store "
+            "directly, as a local administrator (principal 'cli' in group admin): they pass no "
+            "authentication and see and change every plan."
+        ),
+    )
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="serve the GraphQL API (GraphiQL at /graphql in a browser)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="load the demo plan into an empty store first")
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        help="server processes (default 1); more than one needs PostgreSQL, SQLite serves from one",
+    )
     serve.set_defaults(handler=_serve)
 
     db = sub.add_parser("db", help="the relational store").add_subparsers(title="db commands", metavar="ACTION")
@@ -82,8 +98,16 @@ def _parser() -> argparse.ArgumentParser:
     export_schema.add_argument("--check", action="store_true", help="fail when the files differ instead of writing")
     export_schema.set_defaults(handler=_schema_export)
 
-    imp = sub.add_parser("import", help="import a JSON plan document as a new plan")
+    imp = sub.add_parser(
+        "import",
+        help="import a JSON plan document as a new plan",
+        description=(
+            "Import a plan document as a new plan, as a local administrator. --owner USER makes that user "
+            "the plan's OWNER; without it the plan has no members, and only admins see it until one adds some."
+        ),
+    )
     imp.add_argument("file", type=Path)
+    imp.add_argument("--owner", default=None, metavar="USER", help="the user id who owns the new plan")
     imp.set_defaults(handler=_import)
 
     exp = sub.add_parser("export", help="write a plan as a JSON plan document")
@@ -107,6 +131,24 @@ def _parser() -> argparse.ArgumentParser:
 
     plans = sub.add_parser("plans", help="list the stored plans")
     plans.set_defaults(handler=_plans)
+
+    token = sub.add_parser("token", help="development bearer tokens").add_subparsers(
+        title="token commands", metavar="ACTION"
+    )
+    issue = token.add_parser(
+        "issue",
+        help="print a development token (for GraphiQL's headers pane)",
+        description=(
+            "Print a bearer token, alone on standard output, signed by the local key kept in the data "
+            "folder (PLANNER_DATA_DIR; by default the SQLite database's folder, .planner/). A development "
+            "server with the same data folder accepts it: send Authorization: Bearer <token>. A production "
+            "server never does."
+        ),
+    )
+    issue.add_argument("--user", required=True, help="who the token names, such as alice@example.com")
+    issue.add_argument("--groups", default="", help="comma-separated: admin, planner, viewer (default: none)")
+    issue.add_argument("--ttl", default="8h", help="how long it is valid: 45s, 30m, 8h or 2d (default 8h, at most 30d)")
+    issue.set_defaults(handler=_token_issue)
     return parser
 
 
@@ -145,15 +187,66 @@ def _opened(failure: str) -> Iterator[Any]:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from adapters.asgi.app import create_asgi_app
 
     app = _application()
     if args.demo:
         _load_demo(app)
+    try:
+        asgi = create_asgi_app(app)
+    except ValueError as exc:
+        app.close()
+        raise CliError(str(exc)) from None
     print(f"planner: serving http://{args.host}:{args.port}/graphql", file=sys.stderr)
-    uvicorn.run(create_asgi_app(app), host=args.host, port=args.port, log_config=None)
+    if not app.settings.production:
+        print(
+            "planner: to be someone in GraphiQL, run `planner token issue --user you@example.com --groups admin` "
+            'and put {"Authorization": "Bearer <token>"} in its Headers pane',
+            file=sys.stderr,
+        )
+    return _run_server(asgi, app, args)
+
+
+def _workers(value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of processes: {value[:20]!r}") from None
+    if not 1 <= count <= 64:
+        raise argparse.ArgumentTypeError("between 1 and 64 processes")
+    return count
+
+
+def _run_server(asgi: Any, app: Any, args: argparse.Namespace) -> int:
+    """One process serves ``asgi``; ``--workers N`` on PostgreSQL starts N processes instead, each
+    opening its own application (``adapters.asgi.app:create_app_from_env``) on one port."""
+    import uvicorn
+
+    workers = args.workers
+    if workers > 1 and app.engine.dialect.name == "sqlite":
+        print(
+            f"planner: serving from one process, not {workers}: --workers needs PostgreSQL. SQLite lets one "
+            "process write at a time (more would queue behind its lock), and its migrations, demo and "
+            "embedded graph expect one server",
+            file=sys.stderr,
+        )
+        workers = 1
+    if workers == 1:
+        from adapters.asgi.limits import favour_the_event_loop
+
+        favour_the_event_loop()
+        uvicorn.run(asgi, host=args.host, port=args.port, log_config=None)
+        return 0
+    app.close()
+    print(f"planner: serving from {workers} processes", file=sys.stderr)
+    uvicorn.run(
+        "adapters.asgi.app:create_app_from_env",
+        factory=True,
+        workers=workers,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+    )
     return 0
 
 
@@ -167,14 +260,13 @@ def _load_demo(app: Any) -> None:
     """Import the demo plan unless the store holds plans already (a restart keeps the data)."""
     import structlog
 
-    from planning.principal import Principal
-
     log = structlog.get_logger("planner.demo")
-    if app.services.plans.count() > 0:
+    system = Principal("demo-loader", frozenset({"admin"}))
+    if app.services.plans.count(system) > 0:
         log.info("demo skipped: the store holds plans already")
         return
-    system = Principal("demo-loader", frozenset({"admin"}))
-    plan = app.services.documents.import_document(demo_document(), system, rebase_to=app_today())
+    # No owner: admins see the demo plan (and may add members).
+    plan = app.services.documents.import_document(demo_document(), system, owner=None, rebase_to=app_today())
     log.info("demo plan loaded", plan=plan.name)
 
 
@@ -219,7 +311,6 @@ def _schema_export(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from planning.principal import Principal
     from resolvers.ids import to_global_id
 
     try:
@@ -230,7 +321,7 @@ def _import(args: argparse.Namespace) -> int:
         raise CliError(f"{args.file}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     with _opened("import failed") as app:
         try:
-            plan = app.services.documents.import_document(raw, Principal("cli", frozenset({"admin"})))
+            plan = app.services.documents.import_document(raw, CLI_PRINCIPAL, owner=args.owner)
         except DomainError as exc:
             raise CliError(f"{args.file}: {exc.message}") from None
     print(f"imported {plan.name!r} as {to_global_id('Plan', plan.id)}")
@@ -239,7 +330,7 @@ def _import(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     with _opened("export failed") as app, _naming(args.plan_id):
-        doc = app.services.documents.export_document(_plan_id(args.plan_id))
+        doc = app.services.documents.export_document(CLI_PRINCIPAL, _plan_id(args.plan_id))
     text = json.dumps(doc, indent=2) + "\n"
     if args.output:
         args.output.write_text(text, encoding="utf-8")
@@ -254,9 +345,9 @@ def _plans(_args: argparse.Namespace) -> int:
     plans, counts, after = [], [], None
     with _opened("listing plans failed") as app:
         while True:
-            page = app.services.plans.page(after, 500)
+            page = app.services.plans.page(CLI_PRINCIPAL, after, 500)
             plans += page.items
-            counts += app.services.plans.task_counts([p.id for p in page.items])
+            counts += app.services.plans.task_counts(CLI_PRINCIPAL, [p.id for p in page.items])
             if not page.has_next_page:
                 break
             after = page.items[-1].id
@@ -313,8 +404,8 @@ def _simulate(args: argparse.Namespace) -> int:
 
         with _opened("reading the plan failed") as app, _naming(cmd.plan_id):
             plan_id = _plan_id(cmd.plan_id)
-            request, titles = app.services.simulations.plan_request(replace(cmd, plan_id=plan_id))
-            plan = app.services.plans.get_many([plan_id])[0]
+            request, titles = app.services.simulations.plan_request(replace(cmd, plan_id=plan_id), CLI_PRINCIPAL)
+            plan = app.services.plans.get_many(CLI_PRINCIPAL, [plan_id])[0]
         return request, titles, plan.name if plan else cmd.plan_id
 
     from planning.model.simulation import MAX_ITERATIONS, MAX_SHARDS
@@ -341,6 +432,41 @@ def _simulate(args: argparse.Namespace) -> int:
         print(sim.summary(result, request, titles, name))
         if args.plot:
             print(f"plot written to {args.plot}")
+    return 0
+
+
+def _token_issue(args: argparse.Namespace) -> int:
+    from adapters.identity import local_signer
+    from adapters.identity.local import parse_ttl
+    from planning.principal import Role
+
+    settings = Settings.from_env()
+    if settings.production:
+        raise CliError(
+            "token issue makes development tokens, which a production server never trusts; "
+            "production tokens come from the issuer (PLANNER_AUTH_ISSUER or the Cognito user pool)"
+        )
+    try:
+        ttl_s = parse_ttl(args.ttl)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    groups = sorted({g.strip().lower() for g in args.groups.split(",") if g.strip()})
+    roles = [r.value for r in Role]
+    if unknown := [g for g in groups if g not in roles]:
+        raise CliError(f"--groups: unknown group {unknown[0][:40]!r}; the groups are {', '.join(roles)}")
+    signer = local_signer(settings)
+    try:
+        token = signer.issue(args.user, groups, ttl_s)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"cannot keep the signing key in {signer.path.parent}: {exc}") from None
+    print(token)
+    print(
+        f"planner: a token for {args.user.strip()} in {', '.join(groups) or 'no group'}, valid for {args.ttl.strip()}; "
+        'in GraphiQL\'s Headers pane: {"Authorization": "Bearer <token>"}',
+        file=sys.stderr,
+    )
     return 0
 
 

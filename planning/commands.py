@@ -14,6 +14,7 @@ from planning.model import (
     ThreePointEstimate,
     WorkCalendar,
 )
+from planning.model.membership import PlanRole
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,3 +111,23 @@ class ResolveExternalEvent:
 @dataclass(frozen=True, slots=True)
 class CancelSimulation:
     simulation_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddPlanMember:
+    plan_id: str
+    user_id: str
+    role: PlanRole
+
+
+@dataclass(frozen=True, slots=True)
+class UpdatePlanMember:
+    plan_id: str
+    user_id: str
+    role: PlanRole
+
+
+@dataclass(frozen=True, slots=True)
+class RemovePlanMember:
+    plan_id: str
+    user_id: str

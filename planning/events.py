@@ -30,6 +30,10 @@ class PlanEventKind(StrEnum):
     PLAN_DELETED = "PLAN_DELETED"
     EXTERNAL_EVENT_UPDATED = "EXTERNAL_EVENT_UPDATED"
     SIMULATION_CANCELLED = "SIMULATION_CANCELLED"
+    # Changes of who may see the plan: whoever follows a plan (a live subscription) checks again.
+    MEMBER_ADDED = "MEMBER_ADDED"
+    MEMBER_UPDATED = "MEMBER_UPDATED"
+    MEMBER_REMOVED = "MEMBER_REMOVED"
 
 
 @dataclass(frozen=True, slots=True)

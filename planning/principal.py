@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from planning.errors import DomainError, ErrorCode
-
 
 class Role(StrEnum):
     ADMIN = "admin"
@@ -21,11 +19,11 @@ class Principal:
 
     @property
     def can_write(self) -> bool:
-        return bool(self.groups & {Role.ADMIN.value, Role.PLANNER.value})
+        """Whether the groups allow creating plans; what it may do on a plan is ``planning.access``'s."""
+        from planning.access import may_create_plans
 
-    def require_write(self) -> None:
-        if not self.can_write:
-            raise DomainError(
-                ErrorCode.FORBIDDEN,
-                f"{self.user_id} may read but not change plans (needs group admin or planner)",
-            )
+        return may_create_plans(self)
+
+
+#: A caller who proved nothing: member of no plan and no group, so it may see and change nothing.
+ANONYMOUS = Principal("anonymous", frozenset())

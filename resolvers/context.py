@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from planning.access import Access
 from planning.principal import Principal
 from planning.services.registry import PlanningServices
 from resolvers.loaders import Loaders
@@ -9,11 +10,17 @@ from resolvers.loaders import Loaders
 
 @dataclass
 class RequestContext:
-    """What every resolver gets: the services, who is asking, and this request's DataLoaders."""
+    """What every resolver gets: the services, who is asking, and this request's DataLoaders.
+
+    ``access`` is the caller's ``Access`` for this request: every service call is made with it,
+    so that the access rule (``planning.access``) reads the caller's roles once per plan.
+    """
 
     services: PlanningServices
     principal: Principal
+    access: Access = field(init=False)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.services)
+        self.access = self.services.access(self.principal)
+        self.loaders = Loaders(self.services, self.access)

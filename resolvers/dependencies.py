@@ -33,7 +33,7 @@ async def add_dependency(ctx: RequestContext, _parent: None, args: dict[str, Any
             else as_enum(DependencyType, dep_type, "input", "type"),
             lag_days=0.0 if lag is None else as_number(lag, "input", "lagDays"),
         )
-        added = await asyncio.to_thread(ctx.services.dependencies.add, cmd, ctx.principal)
+        added = await asyncio.to_thread(ctx.services.dependencies.add, cmd, ctx.access)
         return DependencyPayload(dependency=added)
 
     return await payload_or_errors(run, lambda errors: DependencyPayload(user_errors=errors))
@@ -43,7 +43,7 @@ async def remove_dependency(ctx: RequestContext, _parent: None, args: dict[str, 
     async def run() -> RemoveDependencyPayload:
         data = input_of(args)
         cmd = RemoveDependency(dependency_id=raw_id(data.get("id"), "Dependency", "input", "id"))
-        removed = await asyncio.to_thread(ctx.services.dependencies.remove, cmd, ctx.principal)
+        removed = await asyncio.to_thread(ctx.services.dependencies.remove, cmd, ctx.access)
         return RemoveDependencyPayload(removed_dependency_id=to_global_id("Dependency", removed.id))
 
     return await payload_or_errors(run, lambda errors: RemoveDependencyPayload(user_errors=errors))

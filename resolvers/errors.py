@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from planning.errors import DomainError, ErrorCode, StoreConflict
+from planning.model.limits import clipped
 
 
 class BadRequest(Exception):
@@ -22,7 +23,7 @@ def user_error(exc: DomainError) -> UserError:
     field = list(exc.field) if exc.field else None
     if field and field[0] != "input":
         field = ["input", *field]
-    return UserError(field=field, message=exc.message, code=exc.code)
+    return UserError(field=field, message=clipped(exc.message), code=exc.code)
 
 
 P = TypeVar("P")

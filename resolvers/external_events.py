@@ -22,6 +22,11 @@ def _optional_text(value: Any, *field: str) -> str | None:
 
 
 async def ingest_external_event(ctx: RequestContext, _parent: None, args: dict[str, Any]) -> ExternalEventPayload:
+    """Store the event and answer it. Once stored, the event is the answer: what is worked out
+    from it afterwards (its ``impact``, from the graph) is a field of its own, whose failure is
+    that field's error (null, with ``UNAVAILABLE``), never a failed ingest that a client would
+    send again."""
+
     async def run() -> ExternalEventPayload:
         data = input_of(args)
         probability = data.get("probability")
@@ -42,7 +47,7 @@ async def ingest_external_event(ctx: RequestContext, _parent: None, args: dict[s
             ),
             idempotency_key=_optional_text(data.get("idempotencyKey"), "input", "idempotencyKey"),
         )
-        event = await asyncio.to_thread(ctx.services.external_events.ingest, cmd, ctx.principal)
+        event = await asyncio.to_thread(ctx.services.external_events.ingest, cmd, ctx.access)
         return ExternalEventPayload(external_event=event)
 
     return await payload_or_errors(run, lambda errors: ExternalEventPayload(user_errors=errors))
@@ -56,7 +61,7 @@ async def resolve_external_event(ctx: RequestContext, _parent: None, args: dict[
             status=as_enum(ExternalEventStatus, data.get("status"), "input", "status"),
             note=_optional_text(data.get("note"), "input", "note"),
         )
-        event = await asyncio.to_thread(ctx.services.external_events.resolve, cmd, ctx.principal)
+        event = await asyncio.to_thread(ctx.services.external_events.resolve, cmd, ctx.access)
         return ExternalEventPayload(external_event=event)
 
     return await payload_or_errors(run, lambda errors: ExternalEventPayload(user_errors=errors))

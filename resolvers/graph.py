@@ -104,7 +104,7 @@ async def downstream(ctx: RequestContext, parent: Task, args: dict[str, Any]) ->
 
 async def impact(ctx: RequestContext, parent: ExternalEvent, _args: dict[str, Any]) -> EventImpactView:
     try:
-        found = await asyncio.to_thread(ctx.services.graph.event_impact, parent)
+        found = await asyncio.to_thread(ctx.services.graph.event_impact, ctx.access, parent)
     except (ConnectionError, OSError, TimeoutError) as exc:
         raise Unavailable("the dependency graph cannot be read right now; try again shortly") from exc
     return EventImpactView(

@@ -6,6 +6,7 @@ import base64
 import binascii
 
 from planning.errors import invalid
+from planning.model.limits import storable_problem
 
 NODE_TYPES = frozenset({"Plan", "Task", "Dependency", "ExternalEvent", "Simulation"})
 
@@ -23,7 +24,7 @@ def parse_global_id(value: object, *field: str) -> tuple[str, str]:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise invalid(f"{value!r} is not an id of this API", *field) from None
     type_name, sep, raw = decoded.partition(":")
-    if not sep or type_name not in NODE_TYPES or not raw:
+    if not sep or type_name not in NODE_TYPES or not raw or storable_problem(raw):
         raise invalid(f"{value!r} is not an id of this API", *field)
     return type_name, raw
 

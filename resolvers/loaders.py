@@ -2,18 +2,22 @@
 
 Each batch runs its service call in a worker thread (the stores are synchronous) and answers
 every key of the batch from one or two SQL statements, so the statements a query costs do not
-grow with the number of rows it returns.
+grow with the number of rows it returns. Every call is made with the request's ``Access``: what
+the caller may not read is not there (None, or left out), decided by the services.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
 from collections.abc import Sequence
 
 from strawberry.dataloader import DataLoader
 
+from planning.access import Access
 from planning.model import Dependency, ExternalEvent, Plan, Task
+from planning.model.membership import PlanMember, PlanRole
 from planning.model.simulation import Simulation
 from planning.ports import GraphUnavailable
 from planning.services.registry import PlanningServices
@@ -22,25 +26,25 @@ from resolvers.graph_views import PlanScheduleView
 
 
 class PlanByIdLoader(DataLoader[str, Plan | None]):
-    def __init__(self, services: PlanningServices) -> None:
+    def __init__(self, services: PlanningServices, access: Access) -> None:
         async def load(ids: list[str]) -> Sequence[Plan | None]:
-            return await asyncio.to_thread(services.plans.get_many, ids)
+            return await asyncio.to_thread(services.plans.get_many, access, ids)
 
         super().__init__(load_fn=load)
 
 
 class TaskByIdLoader(DataLoader[str, Task | None]):
-    def __init__(self, services: PlanningServices) -> None:
+    def __init__(self, services: PlanningServices, access: Access) -> None:
         async def load(ids: list[str]) -> Sequence[Task | None]:
-            return await asyncio.to_thread(services.tasks.get_many, ids)
+            return await asyncio.to_thread(services.tasks.get_many, access, ids)
 
         super().__init__(load_fn=load)
 
 
 class TaskCountByPlanLoader(DataLoader[str, int]):
-    def __init__(self, services: PlanningServices) -> None:
+    def __init__(self, services: PlanningServices, access: Access) -> None:
         async def load(ids: list[str]) -> Sequence[int]:
-            return await asyncio.to_thread(services.plans.task_counts, ids)
+            return await asyncio.to_thread(services.plans.task_counts, access, ids)
 
         super().__init__(load_fn=load)
 
@@ -48,9 +52,9 @@ class TaskCountByPlanLoader(DataLoader[str, int]):
 class DependenciesByTaskLoader(DataLoader[str, list[Dependency]]):
     """Every dependency in which the task is the predecessor or the successor."""
 
-    def __init__(self, services: PlanningServices) -> None:
+    def __init__(self, services: PlanningServices, access: Access) -> None:
         async def load(ids: list[str]) -> Sequence[list[Dependency]]:
-            found = await asyncio.to_thread(services.dependencies.touching, ids)
+            found = await asyncio.to_thread(services.dependencies.touching, access, ids)
             by_task: dict[str, list[Dependency]] = defaultdict(list)
             for dep in found:
                 by_task[dep.predecessor_id].append(dep)
@@ -61,9 +65,9 @@ class DependenciesByTaskLoader(DataLoader[str, list[Dependency]]):
 
 
 class DependenciesByPlanLoader(DataLoader[str, list[Dependency]]):
-    def __init__(self, services: PlanningServices) -> None:
+    def __init__(self, services: PlanningServices, access: Access) -> None:
         async def load(ids: list[str]) -> Sequence[list[Dependency]]:
-            found = await asyncio.to_thread(services.dependencies.for_plans, ids)
+            found = await asyncio.to_thread(services.dependencies.for_plans, access, ids)
             by_plan: dict[str, list[Dependency]] = defaultdict(list)
             for dep in found:
                 by_plan[dep.plan_id].append(dep)
@@ -73,17 +77,17 @@ class DependenciesByPlanLoader(DataLoader[str, list[Dependency]]):
 
 
 class ExternalEventByIdLoader(DataLoader[str, ExternalEvent | None]):
-    def __init__(self, services: PlanningServices) -> None:
+    def __init__(self, services: PlanningServices, access: Access) -> None:
         async def load(ids: list[str]) -> Sequence[ExternalEvent | None]:
-            return await asyncio.to_thread(services.external_events.get_many, ids)
+            return await asyncio.to_thread(services.external_events.get_many, access, ids)
 
         super().__init__(load_fn=load)
 
 
 class ExternalEventsByTaskLoader(DataLoader[str, list[ExternalEvent]]):
-    def __init__(self, services: PlanningServices) -> None:
+    def __init__(self, services: PlanningServices, access: Access) -> None:
         async def load(ids: list[str]) -> Sequence[list[ExternalEvent]]:
-            return await asyncio.to_thread(services.external_events.affecting, ids)
+            return await asyncio.to_thread(services.external_events.affecting, access, ids)
 
         super().__init__(load_fn=load)
 
@@ -95,16 +99,16 @@ class ScheduleByPlanLoader(DataLoader[str, PlanScheduleView | None]):
     certain external events; every graph field of the request answers from it.
     """
 
-    def __init__(self, services: PlanningServices) -> None:
+    def __init__(self, services: PlanningServices, access: Access) -> None:
         def read(ids: list[str]) -> list[PlanScheduleView | None]:
             views: list[PlanScheduleView | None] = []
-            for plan in services.plans.get_many(ids):
+            for plan in services.plans.get_many(access, ids):
                 if plan is None:
                     views.append(None)
                     continue
-                delays = services.graph.forecast_delays_of(plan.id)  # before the graph (see there)
+                delays = services.graph.forecast_delays_of(access, plan.id)  # before the graph (see there)
                 try:
-                    graph = services.graph.plan_graph(plan.id)
+                    graph = services.graph.plan_graph(access, plan.id)
                 except (GraphUnavailable, ConnectionError, OSError, TimeoutError) as exc:
                     # Only an unreachable graph is the client's to retry; anything else is a fault.
                     raise Unavailable("the dependency graph cannot be read right now; try again shortly") from exc
@@ -119,33 +123,57 @@ class ScheduleByPlanLoader(DataLoader[str, PlanScheduleView | None]):
 
 
 class SimulationByIdLoader(DataLoader[str, Simulation | None]):
-    def __init__(self, services: PlanningServices) -> None:
+    def __init__(self, services: PlanningServices, access: Access) -> None:
         async def load(ids: list[str]) -> Sequence[Simulation | None]:
-            return await asyncio.to_thread(services.simulations.get_many, ids)
+            return await asyncio.to_thread(services.simulations.get_many, access, ids)
 
         super().__init__(load_fn=load)
 
 
 class LatestSimulationByPlanLoader(DataLoader[str, Simulation | None]):
-    def __init__(self, services: PlanningServices) -> None:
+    def __init__(self, services: PlanningServices, access: Access) -> None:
         async def load(ids: list[str]) -> Sequence[Simulation | None]:
-            return await asyncio.to_thread(services.simulations.latest, ids)
+            return await asyncio.to_thread(services.simulations.latest, access, ids)
+
+        super().__init__(load_fn=load)
+
+
+class MembersByPlanLoader(DataLoader[str, list[PlanMember]]):
+    def __init__(self, services: PlanningServices, access: Access) -> None:
+        async def load(ids: list[str]) -> Sequence[list[PlanMember]]:
+            return await asyncio.to_thread(services.members.for_plans, access, ids)
+
+        super().__init__(load_fn=load)
+
+
+class MyRoleByPlanLoader(DataLoader[str, PlanRole | None]):
+    def __init__(self, services: PlanningServices, access: Access) -> None:
+        async def load(ids: list[str]) -> Sequence[PlanRole | None]:
+            return await asyncio.to_thread(services.members.roles, access, ids)
 
         super().__init__(load_fn=load)
 
 
 class Loaders:
-    def __init__(self, services: PlanningServices) -> None:
-        self.plan_by_id = PlanByIdLoader(services)
-        self.task_by_id = TaskByIdLoader(services)
-        self.task_count_by_plan = TaskCountByPlanLoader(services)
-        self.dependencies_by_task = DependenciesByTaskLoader(services)
-        self.dependencies_by_plan = DependenciesByPlanLoader(services)
-        self.external_event_by_id = ExternalEventByIdLoader(services)
-        self.external_events_by_task = ExternalEventsByTaskLoader(services)
-        self.schedule_by_plan = ScheduleByPlanLoader(services)
-        self.simulation_by_id = SimulationByIdLoader(services)
-        self.latest_simulation_by_plan = LatestSimulationByPlanLoader(services)
+    def __init__(self, services: PlanningServices, access: Access) -> None:
+        self.plan_by_id = PlanByIdLoader(services, access)
+        self.task_by_id = TaskByIdLoader(services, access)
+        self.task_count_by_plan = TaskCountByPlanLoader(services, access)
+        self.dependencies_by_task = DependenciesByTaskLoader(services, access)
+        self.dependencies_by_plan = DependenciesByPlanLoader(services, access)
+        self.external_event_by_id = ExternalEventByIdLoader(services, access)
+        self.external_events_by_task = ExternalEventsByTaskLoader(services, access)
+        self.schedule_by_plan = ScheduleByPlanLoader(services, access)
+        self.simulation_by_id = SimulationByIdLoader(services, access)
+        self.latest_simulation_by_plan = LatestSimulationByPlanLoader(services, access)
+        self.members_by_plan = MembersByPlanLoader(services, access)
+        self.my_role_by_plan = MyRoleByPlanLoader(services, access)
+
+    def forget_members(self, plan_id: str) -> None:
+        """The plan's members changed: what this request read of them (and of the caller's role) is stale."""
+        for loader in (self.members_by_plan, self.my_role_by_plan):
+            with contextlib.suppress(KeyError):  # not read yet
+                loader.clear(plan_id)
 
     def prime_tasks(self, tasks: Sequence[Task]) -> None:
         """Tasks a page has just read need no second read when their neighbours are resolved."""

@@ -10,7 +10,8 @@ from resolvers.ids import parse_global_id
 
 
 async def node(ctx: RequestContext, _parent: None, args: dict[str, Any]) -> object | None:
-    """Any entity by its global id; null when it does not exist."""
+    """Any entity by its global id; null when it does not exist, and when it lies in a plan the
+    caller may not read (the same answer: nothing tells the caller it exists)."""
     try:
         type_name, raw = parse_global_id(args.get("id"))
     except DomainError:
@@ -25,5 +26,5 @@ async def node(ctx: RequestContext, _parent: None, args: dict[str, Any]) -> obje
     if type_name == "Simulation":
         return await loaders.simulation_by_id.load(raw)
     if type_name == "Dependency":
-        return await asyncio.to_thread(ctx.services.dependencies.get, raw)
+        return await asyncio.to_thread(ctx.services.dependencies.get, ctx.access, raw)
     return None

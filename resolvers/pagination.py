@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from planning.model.limits import storable_problem
 from planning.services.base import MAX_PAGE_SIZE
 from resolvers.errors import BadRequest
 
@@ -50,7 +51,7 @@ def decode_cursor(cursor: str | None) -> str | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadRequest(f"after: {cursor!r} is not a cursor of this list") from None
     prefix, sep, key = decoded.partition(":")
-    if prefix != "cursor" or not sep or not key:
+    if prefix != "cursor" or not sep or not key or storable_problem(key):
         raise BadRequest(f"after: {cursor!r} is not a cursor of this list")
     return key
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from planning.model import Dependency, ExternalEvent, Plan, Task
+from planning.model.membership import PlanMember
 from planning.model.simulation import Simulation
 from resolvers.errors import UserError
 
@@ -60,4 +61,13 @@ class ExternalEventPayload:
 @dataclass(frozen=True, slots=True)
 class SimulationPayload:
     simulation: Simulation | None = None
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanMemberPayload:
+    """``member`` is the membership after the change (as it was, for a removal)."""
+
+    plan: Plan | None = None
+    member: PlanMember | None = None
     user_errors: list[UserError] = field(default_factory=list)

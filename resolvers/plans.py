@@ -7,7 +7,7 @@ from planning.commands import CreatePlan, DeletePlan, UpdatePlan
 from planning.errors import DomainError, invalid
 from planning.model import Dependency, Plan, TaskStatus, WorkCalendar
 from planning.ports import TaskFilter
-from resolvers.arguments import as_date, as_enum, as_int, as_string_list, as_text, input_of
+from resolvers.arguments import as_date, as_enum, as_int, as_query_text, as_string_list, as_text, input_of
 from resolvers.context import RequestContext
 from resolvers.errors import BadRequest, payload_or_errors
 from resolvers.ids import parse_global_id, raw_id, to_global_id
@@ -20,10 +20,18 @@ DEFAULT_EVENTS = 50
 
 
 async def plans(ctx: RequestContext, _parent: None, args: dict[str, Any]) -> Connection[Plan]:
-    return await paged_connection(args, DEFAULT_PLANS, ctx.services.plans.page, ctx.services.plans.count)
+    """The plans the caller may read, oldest first."""
+    service = ctx.services.plans
+    return await paged_connection(
+        args,
+        DEFAULT_PLANS,
+        lambda after, limit: service.page(ctx.access, after, limit),
+        lambda: service.count(ctx.access),
+    )
 
 
 async def plan(ctx: RequestContext, _parent: None, args: dict[str, Any]) -> Plan | None:
+    """The plan, or null: when no plan has the id, and when the caller may not read it alike."""
     try:
         type_name, raw = parse_global_id(args.get("id"))
     except DomainError as exc:
@@ -40,11 +48,11 @@ async def task_count(ctx: RequestContext, parent: Plan, _args: dict[str, Any]) -
 async def tasks(ctx: RequestContext, parent: Plan, args: dict[str, Any]) -> Connection[Any]:
     limit, after = page_size(args, DEFAULT_TASKS), decode_cursor(args.get("after"))
     task_filter = _task_filter(args.get("filter"))
-    page = await asyncio.to_thread(ctx.services.tasks.page, parent.id, task_filter, after, limit)
+    page = await asyncio.to_thread(ctx.services.tasks.page, ctx.access, parent.id, task_filter, after, limit)
     ctx.loaders.prime_tasks(page.items)
 
     async def count() -> int:
-        return await asyncio.to_thread(ctx.services.tasks.count, parent.id, task_filter)
+        return await asyncio.to_thread(ctx.services.tasks.count, ctx.access, parent.id, task_filter)
 
     return connection(page.items, page.has_next_page, count)
 
@@ -58,8 +66,8 @@ async def external_events(ctx: RequestContext, parent: Plan, args: dict[str, Any
     return await paged_connection(
         args,
         DEFAULT_EVENTS,
-        lambda after, limit: events.page(parent.id, after, limit),
-        lambda: events.count(parent.id),
+        lambda after, limit: events.page(ctx.access, parent.id, after, limit),
+        lambda: events.count(ctx.access, parent.id),
     )
 
 
@@ -72,7 +80,7 @@ async def create_plan(ctx: RequestContext, _parent: None, args: dict[str, Any]) 
             planner_plan_id=data.get("plannerPlanId"),
             calendar=_calendar(data.get("calendar")),
         )
-        created = await asyncio.to_thread(ctx.services.plans.create, cmd, ctx.principal)
+        created = await asyncio.to_thread(ctx.services.plans.create, cmd, ctx.access)
         return CreatePlanPayload(plan=created)
 
     return await payload_or_errors(run, lambda errors: CreatePlanPayload(user_errors=errors))
@@ -87,7 +95,7 @@ async def update_plan(ctx: RequestContext, _parent: None, args: dict[str, Any]) 
             changes=_plan_changes(data),
             expected_version=None if expected is None else as_int(expected, "input", "expectedVersion"),
         )
-        updated = await asyncio.to_thread(ctx.services.plans.update, cmd, ctx.principal)
+        updated = await asyncio.to_thread(ctx.services.plans.update, cmd, ctx.access)
         return PlanPayload(plan=updated)
 
     return await payload_or_errors(run, lambda errors: PlanPayload(user_errors=errors))
@@ -97,7 +105,7 @@ async def delete_plan(ctx: RequestContext, _parent: None, args: dict[str, Any]) 
     async def run() -> DeletePlanPayload:
         data = input_of(args)
         cmd = DeletePlan(plan_id=raw_id(data.get("id"), "Plan", "input", "id"))
-        deleted = await asyncio.to_thread(ctx.services.plans.delete, cmd, ctx.principal)
+        deleted = await asyncio.to_thread(ctx.services.plans.delete, cmd, ctx.access)
         return DeletePlanPayload(deleted_plan_id=to_global_id("Plan", deleted.id))
 
     return await payload_or_errors(run, lambda errors: DeletePlanPayload(user_errors=errors))
@@ -152,6 +160,6 @@ def _task_filter(value: Any) -> TaskFilter:
         raise BadRequest(f"filter.status: {exc}") from None
     return TaskFilter(
         statuses=statuses,
-        assignee=value.get("assignee") or None,
-        title_contains=value.get("titleContains") or None,
+        assignee=as_query_text(value.get("assignee"), "filter", "assignee") or None,
+        title_contains=as_query_text(value.get("titleContains"), "filter", "titleContains") or None,
     )

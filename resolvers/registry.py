@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from resolvers import dependencies, external_events, graph, node, plans, simulations, tasks
+from resolvers import dependencies, external_events, graph, members, node, plans, simulations, tasks
 from resolvers.context import RequestContext
 from resolvers.ids import to_global_id
 
@@ -29,10 +29,12 @@ async def _simulation_result(_ctx: RequestContext, parent: Any, _args: dict[str,
 
 
 RESOLVERS: dict[tuple[str, str], Resolver] = {
-    **{(t, "id"): _global_id(t) for t in ("Plan", "Task", "Dependency", "ExternalEvent", "Simulation")},
+    **{(t, "id"): _global_id(t) for t in ("Plan", "Task", "Dependency", "ExternalEvent", "Simulation", "PlanActivity")},
     ("Query", "node"): node.node,
     ("Query", "plans"): plans.plans,
     ("Query", "plan"): plans.plan,
+    ("Query", "me"): members.me,
+    ("Me", "plans"): members.my_plans,
     ("Mutation", "createPlan"): plans.create_plan,
     ("Mutation", "updatePlan"): plans.update_plan,
     ("Mutation", "deletePlan"): plans.delete_plan,
@@ -45,6 +47,9 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("Mutation", "resolveExternalEvent"): external_events.resolve_external_event,
     ("Mutation", "runSimulation"): simulations.run_simulation,
     ("Mutation", "cancelSimulation"): simulations.cancel_simulation,
+    ("Mutation", "addPlanMember"): members.add_plan_member,
+    ("Mutation", "updatePlanMember"): members.update_plan_member,
+    ("Mutation", "removePlanMember"): members.remove_plan_member,
     ("Plan", "taskCount"): plans.task_count,
     ("Plan", "tasks"): plans.tasks,
     ("Plan", "dependencies"): plans.dependencies,
@@ -53,6 +58,9 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("Plan", "forecastFinishDate"): graph.forecast_finish_date,
     ("Plan", "latestSimulation"): simulations.latest_simulation,
     ("Plan", "simulations"): simulations.simulations,
+    ("Plan", "members"): members.members,
+    ("Plan", "myRole"): members.my_role,
+    ("Plan", "activity"): members.activity,
     ("Task", "plan"): tasks.plan,
     ("Task", "dependsOn"): tasks.depends_on,
     ("Task", "dependents"): tasks.dependents,

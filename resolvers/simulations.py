@@ -101,8 +101,8 @@ async def simulations(ctx: RequestContext, parent: Plan, args: dict[str, Any]) -
     return await paged_connection(
         args,
         DEFAULT_SIMULATIONS,
-        lambda after, limit: runs.page(parent.id, after, limit),
-        lambda: runs.count(parent.id),
+        lambda after, limit: runs.page(ctx.access, parent.id, after, limit),
+        lambda: runs.count(ctx.access, parent.id),
     )
 
 
@@ -121,7 +121,7 @@ async def run_simulation(ctx: RequestContext, _parent: None, args: dict[str, Any
             if distribution is None
             else as_enum(Distribution, distribution, "input", "distribution"),
         )
-        queued = await asyncio.to_thread(ctx.services.simulations.request, cmd, ctx.principal)
+        queued = await asyncio.to_thread(ctx.services.simulations.request, cmd, ctx.access)
         return SimulationPayload(simulation=queued)
 
     return await payload_or_errors(run, lambda errors: SimulationPayload(user_errors=errors))
@@ -131,7 +131,7 @@ async def cancel_simulation(ctx: RequestContext, _parent: None, args: dict[str, 
     async def run() -> SimulationPayload:
         data = input_of(args)
         cmd = CancelSimulation(simulation_id=raw_id(data.get("id"), "Simulation", "input", "id"))
-        cancelled = await asyncio.to_thread(ctx.services.simulations.cancel, cmd, ctx.principal)
+        cancelled = await asyncio.to_thread(ctx.services.simulations.cancel, cmd, ctx.access)
         return SimulationPayload(simulation=cancelled)
 
     return await payload_or_errors(run, lambda errors: SimulationPayload(user_errors=errors))

@@ -82,7 +82,7 @@ async def create_task(ctx: RequestContext, _parent: None, args: dict[str, Any]) 
             depends_on=tuple(raw_id(i, "Task", "input", "dependsOn") for i in data.get("dependsOn") or ()),
             **fields,
         )
-        created = await asyncio.to_thread(ctx.services.tasks.create, cmd, ctx.principal)
+        created = await asyncio.to_thread(ctx.services.tasks.create, cmd, ctx.access)
         return TaskPayload(task=created)
 
     return await payload_or_errors(run, lambda errors: TaskPayload(user_errors=errors))
@@ -97,7 +97,7 @@ async def update_task(ctx: RequestContext, _parent: None, args: dict[str, Any]) 
             changes=_task_fields(data),
             expected_version=None if expected is None else as_int(expected, "input", "expectedVersion"),
         )
-        updated = await asyncio.to_thread(ctx.services.tasks.update, cmd, ctx.principal)
+        updated = await asyncio.to_thread(ctx.services.tasks.update, cmd, ctx.access)
         return TaskPayload(task=updated)
 
     return await payload_or_errors(run, lambda errors: TaskPayload(user_errors=errors))
@@ -111,7 +111,7 @@ async def delete_task(ctx: RequestContext, _parent: None, args: dict[str, Any]) 
             task_id=raw_id(data.get("id"), "Task", "input", "id"),
             expected_version=None if expected is None else as_int(expected, "input", "expectedVersion"),
         )
-        deleted = await asyncio.to_thread(ctx.services.tasks.delete, cmd, ctx.principal)
+        deleted = await asyncio.to_thread(ctx.services.tasks.delete, cmd, ctx.access)
         return DeleteTaskPayload(deleted_task_id=to_global_id("Task", deleted.id))
 
     return await payload_or_errors(run, lambda errors: DeleteTaskPayload(user_errors=errors))

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import strawberry
 import structlog
 from graphql import GraphQLError
@@ -10,15 +8,15 @@ from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
 )
 from strawberry.schema.config import StrawberryConfig
 
 from planning.errors import DomainError
-from resolvers import dependencies, external_events, node, plans, simulations, tasks
+from resolvers import dependencies, external_events, members, node, plans, simulations, tasks
 from resolvers.errors import BadRequest, Unavailable
 from schema.arguments import graphql_args
 from schema.error_codes import ErrorCodes
+from schema.limits import DEFAULT_LIMITS, DocumentLimits, SchemaLimits
 from schema.scalars import SCALARS
 from schema.types.common import Connection, First, Node
 from schema.types.dependencies import (
@@ -34,6 +32,13 @@ from schema.types.external_events import (
     IngestExternalEventPayload,
     ResolveExternalEventInput,
     ResolveExternalEventPayload,
+)
+from schema.types.members import (
+    AddPlanMemberInput,
+    MeType,
+    PlanMemberPayload,
+    RemovePlanMemberInput,
+    UpdatePlanMemberInput,
 )
 from schema.types.plans import (
     CreatePlanInput,
@@ -66,19 +71,25 @@ log = structlog.get_logger("planner.graphql")
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Any object by its global id; null when none has it.")
+    @strawberry.field(
+        description="Any object by its global id; null when none has it, and when the caller may not read its plan."
+    )
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:  # noqa: A002
         return await node.node(info.context, None, {"id": id})  # type: ignore[return-value]
 
-    @strawberry.field(description="Every plan, oldest first.")
+    @strawberry.field(description="The plans the caller may read, oldest first (every plan, for admins).")
     async def plans(
         self, info: strawberry.Info, first: First = plans.DEFAULT_PLANS, after: str | None = None
     ) -> Connection[PlanType]:
         return await plans.plans(info.context, None, graphql_args(first=first, after=after))  # type: ignore[return-value]
 
-    @strawberry.field
+    @strawberry.field(description="The plan; null when none has the id, and when the caller may not read it.")
     async def plan(self, info: strawberry.Info, id: strawberry.ID) -> PlanType | None:  # noqa: A002
         return await plans.plan(info.context, None, {"id": id})  # type: ignore[return-value]
+
+    @strawberry.field(description="The caller: its user id, groups and plans.")
+    async def me(self, info: strawberry.Info) -> MeType:
+        return await members.me(info.context, None, {})  # type: ignore[return-value]
 
 
 @strawberry.type
@@ -162,12 +173,27 @@ class Mutation:
     ) -> CancelSimulationPayload:
         return await simulations.cancel_simulation(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
 
+    @strawberry.mutation(description="Make a user a member of a plan (its owners and admins may); DUPLICATE if it is.")
+    async def add_plan_member(self, info: strawberry.Info, input: AddPlanMemberInput) -> PlanMemberPayload:  # noqa: A002
+        return await members.add_plan_member(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
 
-@dataclass(frozen=True, slots=True)
-class SchemaLimits:
-    max_depth: int = 12
-    max_aliases: int = 30
-    max_tokens: int = 4000
+    @strawberry.mutation(
+        description="Change a member's role (its owners and admins may); the last OWNER cannot be demoted."
+    )
+    async def update_plan_member(
+        self,
+        info: strawberry.Info,
+        input: UpdatePlanMemberInput,  # noqa: A002
+    ) -> PlanMemberPayload:
+        return await members.update_plan_member(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Remove a member (its owners and admins may); the last OWNER cannot leave.")
+    async def remove_plan_member(
+        self,
+        info: strawberry.Info,
+        input: RemovePlanMemberInput,  # noqa: A002
+    ) -> PlanMemberPayload:
+        return await members.remove_plan_member(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
 
 
 def _masked(error: GraphQLError) -> bool:
@@ -194,9 +220,10 @@ class PlannerSchema(strawberry.Schema):
             log.debug("graphql error", message=error.message, path=error.path)
 
 
-def build_schema(*, production: bool = False, limits: SchemaLimits = SchemaLimits()) -> strawberry.Schema:
+def build_schema(*, production: bool = False, limits: SchemaLimits = DEFAULT_LIMITS) -> strawberry.Schema:
     extensions: list[object] = [
-        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+        # First: parses, measures (depth included), costs and validates off the event loop (schema.limits).
+        lambda: DocumentLimits(limits=limits),
         lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: MaskErrors(should_mask_error=_masked, error_message="Internal error; it has been logged."),

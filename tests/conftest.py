@@ -21,6 +21,7 @@ from adapters.asgi.app import create_asgi_app
 from adapters.bootstrap import Application, bootstrap
 from adapters.config import Settings
 from adapters.sql.tables import metadata
+from tests.graphql_client import ADMIN_HEADERS
 
 STORES = ("sqlite", "postgresql")
 
@@ -67,7 +68,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Any) -> Settings:
-    return Settings(database_url=database_url, graph_url=f"gremlite:{tmp_path}/graph.db")
+    return Settings(database_url=database_url, graph_url=f"gremlite:{tmp_path}/graph.db", data_dir=str(tmp_path))
 
 
 @pytest.fixture
@@ -79,7 +80,9 @@ def app(settings: Settings) -> Iterator[Application]:
 
 @pytest.fixture
 def client(app: Application) -> Iterator[TestClient]:
-    with TestClient(create_asgi_app(app), raise_server_exceptions=False) as test_client:
+    """A client of a development server that is, unless a request says otherwise, an admin
+    (``ADMIN_HEADERS``): development trusts identity headers, and without them a caller is anonymous."""
+    with TestClient(create_asgi_app(app), raise_server_exceptions=False, headers=ADMIN_HEADERS) as test_client:
         yield test_client
 
 

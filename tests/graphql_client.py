@@ -8,6 +8,9 @@ from typing import Any
 from starlette.testclient import TestClient
 
 OPERATIONS = Path(__file__).resolve().parents[1] / "schema" / "operations"
+#: Who a test is unless it says otherwise: development trusts identity headers, and a request
+#: without credentials is an anonymous caller who may see and change nothing.
+ADMIN_HEADERS = {"X-Planner-User": "tester@example.com", "X-Planner-Groups": "admin"}
 
 
 def operation(file: str) -> str:
@@ -17,7 +20,7 @@ def operation(file: str) -> str:
 class GraphQL:
     def __init__(self, client: TestClient, headers: dict[str, str] | None = None) -> None:
         self.client = client
-        self.headers = headers or {}
+        self.headers = dict(ADMIN_HEADERS) if headers is None else headers
 
     def raw(self, query: str, variables: dict[str, Any] | None = None, name: str | None = None) -> Any:
         body: dict[str, Any] = {"query": query, "variables": variables or {}}
@@ -34,3 +37,14 @@ class GraphQL:
 
     def as_(self, groups: str, user: str = "someone@example.com") -> GraphQL:
         return GraphQL(self.client, {"x-planner-user": user, "x-planner-groups": groups})
+
+
+ADD_MEMBER = """mutation($i: AddPlanMemberInput!) {
+  addPlanMember(input: $i) { userErrors { field message code } }
+}"""
+
+
+def add_member(gql: GraphQL, plan_id: str, user: str = "someone@example.com", role: str = "VIEWER") -> None:
+    """Make ``user`` a member of the plan in ``role`` (OWNER, EDITOR, VIEWER), as ``gql``'s caller."""
+    errors = gql(ADD_MEMBER, {"i": {"planId": plan_id, "userId": user, "role": role}})["addPlanMember"]["userErrors"]
+    assert errors == [], errors

@@ -4,18 +4,26 @@ import asyncio
 import contextlib
 import time
 import uuid
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
 import structlog
-from sqlalchemy import text
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from adapters.asgi.auth import Authenticate, development_routes, principal_of
+from adapters.asgi.limits import (
+    BodyLimit,
+    ExecutionLoop,
+    InFlightLimit,
+    Load,
+    StrictJsonView,
+    favour_the_event_loop,
+)
+from adapters.asgi.readiness import Probes
 from adapters.bootstrap import Application
 from resolvers.context import RequestContext
 from schema.root import build_schema
@@ -23,15 +31,17 @@ from schema.root import build_schema
 log = structlog.get_logger("planner.http")
 
 
-class PlannerGraphQL(GraphQL):  # type: ignore[type-arg]
+class PlannerGraphQL(StrictJsonView, GraphQL):  # type: ignore[type-arg]
     def __init__(self, app: Application) -> None:
         production = app.settings.production
         super().__init__(build_schema(production=production), graphql_ide=None if production else "graphiql")
         self._app = app
+        # GraphQL work runs on a loop of its own: the server's loop stays free for probes and refusals.
+        self.execution = ExecutionLoop()
+        weakref.finalize(self, self.execution.close, wait=False)
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        return self._app.context(self._app.identity.principal(headers))
+        return self._app.context(principal_of(request))
 
 
 class RequestLog:
@@ -96,15 +106,8 @@ async def _sweep_simulations(app: Application, interval_s: float) -> None:
 
 
 def create_asgi_app(app: Application, *, sweep_interval_s: float = STALE_SWEEP_INTERVAL_S) -> ASGIApp:
-    async def healthz(_request: Request) -> JSONResponse:
-        try:
-            with app.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception as exc:  # noqa: BLE001 - any store failure means unhealthy
-            log.warning("health check failed", error=str(exc))
-            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "up"})
-
+    load = Load(app.settings.max_in_flight)
+    probes = Probes(app, load)
     graphql = PlannerGraphQL(app)
 
     @contextlib.asynccontextmanager
@@ -116,13 +119,32 @@ def create_asgi_app(app: Application, *, sweep_interval_s: float = STALE_SWEEP_I
         sweeper = asyncio.create_task(_sweep_simulations(app, sweep_interval_s))
         yield
         sweeper.cancel()
+        probes.close()
+        graphql.execution.close()
         app.close()
 
     starlette = Starlette(
         routes=[
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", probes.healthz, methods=["GET"]),
+            Route("/readyz", probes.readyz, methods=["GET"]),
+            Route("/graphql", Authenticate(graphql, app.identity), methods=["GET", "POST"]),
+            *development_routes(app),
         ],
         lifespan=lifespan,
     )
-    return RequestLog(starlette)
+    # The edge, outermost first: shed load before reading a body, bound the body before parsing.
+    return RequestLog(InFlightLimit(BodyLimit(starlette, app.settings.max_body_bytes), load))
+
+
+def create_app_from_env() -> ASGIApp:
+    """One process of `planner serve --workers N` (a uvicorn app factory): the settings from the
+    environment, and an application of its own."""
+    from adapters.bootstrap import bootstrap
+    from adapters.config import Settings
+    from adapters.logging import configure_logging
+
+    settings = Settings.from_env()
+    configure_logging(json=settings.log_json)
+    asgi = create_asgi_app(bootstrap(settings))
+    favour_the_event_loop()
+    return asgi

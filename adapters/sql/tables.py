@@ -170,6 +170,31 @@ simulations = Table(
     Column("heartbeat_at", Timestamp),
 )
 
+# Who may see and change a plan (planning.access): one row a member, its role on the plan.
+plan_members = Table(
+    "plan_members",
+    metadata,
+    Column("plan_id", Id, ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", String(320), primary_key=True),
+    Column("role", String(20), nullable=False),
+    Column("added_at", Timestamp, nullable=False),
+    Column("added_by", String(320), nullable=False),
+)
+
+# The record of access: each membership change, who made it, when, before and after.
+plan_activity = Table(
+    "plan_activity",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("plan_id", Id, ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
+    Column("occurred_at", Timestamp, nullable=False),
+    Column("actor", String(320), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("subject", String(320), nullable=False),
+    Column("before", Json),
+    Column("after", Json),
+)
+
 outbox = Table(
     "outbox",
     metadata,
@@ -189,5 +214,9 @@ outbox_checkpoints = Table(
 )
 
 Index("ix_simulations_plan_created", simulations.c.plan_id, simulations.c.id)
+# A user's plans (the plans list, and its roles read once a request).
+Index("ix_plan_members_user_id", plan_members.c.user_id)
+# A plan's record of access, newest first.
+Index("ix_plan_activity_plan_id", plan_activity.c.plan_id, plan_activity.c.id)
 # Whether the graph has applied a plan's last change: the newest position of one plan.
 Index("ix_outbox_plan_position", outbox.c.plan_id, outbox.c.position)

@@ -8,8 +8,10 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DataError, IntegrityError
 
 from adapters.sql.repositories import (
+    SqlActivityLog,
     SqlDependencyRepository,
     SqlExternalEventRepository,
+    SqlMemberRepository,
     SqlOutbox,
     SqlPlanRepository,
     SqlSimulationRepository,
@@ -30,6 +32,8 @@ class SqlUnitOfWork:
     dependencies: SqlDependencyRepository
     external_events: SqlExternalEventRepository
     simulations: SqlSimulationRepository
+    members: SqlMemberRepository
+    activity: SqlActivityLog
     outbox: SqlOutbox
 
     def __init__(self, engine: Engine, on_commit: Callable[[], None] | None = None) -> None:
@@ -47,6 +51,8 @@ class SqlUnitOfWork:
         self.dependencies = SqlDependencyRepository(conn)
         self.external_events = SqlExternalEventRepository(conn)
         self.simulations = SqlSimulationRepository(conn)
+        self.members = SqlMemberRepository(conn)
+        self.activity = SqlActivityLog(conn)
         self.outbox = SqlOutbox(conn)
         return self
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from planning.errors import invalid
@@ -16,6 +17,14 @@ from planning.errors import invalid
 MAX_DAYS = 100_000.0
 MAX_ASSIGNEES = 50
 MAX_PAYLOAD_BYTES = 64 * 1024
+#: How deeply a JSON payload may nest (arrays and objects): enough for any real document, and
+#: far from the recursion limits of the JSON encoders that read it back.
+MAX_JSON_DEPTH = 32
+#: How much of a value sent a message shows back: enough to recognise it, never a whole upload.
+MAX_ECHO = 60
+#: The longest message an error carries; ours are shorter, echoes of the input are cut to fit.
+MAX_MESSAGE = 300
+_QUOTED = re.compile(f"'[^'\\n]{{{MAX_ECHO + 20},}}'|\"[^\"\\n]{{{MAX_ECHO + 20},}}\"")
 
 
 def check_text(value: str, field: str, *, max_length: int, required: bool = True) -> None:
@@ -23,17 +32,29 @@ def check_text(value: str, field: str, *, max_length: int, required: bool = True
         raise invalid(f"{field} must not be empty", field)
     if len(value) > max_length:
         raise invalid(f"{field} is longer than {max_length} characters", field)
-    _check_storable(value, field)
+    check_storable(value, field)
 
 
-def _check_storable(value: str, field: str) -> None:
-    """No NUL (PostgreSQL text refuses it) and nothing UTF-8 cannot encode (lone surrogates)."""
+def storable_problem(value: str) -> str | None:
+    """Why ``value`` cannot be stored as text, or None: the one rule every text input meets.
+
+    No NUL (PostgreSQL text refuses it) and nothing UTF-8 cannot encode (lone surrogates, which
+    JSON's ``"\\ud800"`` decodes to).
+    """
     if "\x00" in value:
-        raise invalid(f"{field} must not contain NUL characters", field)
+        return "must not contain NUL characters"
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise invalid(f"{field} holds characters that are not valid Unicode text", field) from None
+        return "holds characters that are not valid Unicode text (a lone surrogate)"
+    return None
+
+
+def check_storable(value: str, *field: str) -> None:
+    """Refuse text :func:`storable_problem` refuses, naming the input ``field`` (a path)."""
+    problem = storable_problem(value)
+    if problem is not None:
+        raise invalid(f"{field[-1] if field else 'text'} {problem}", *field)
 
 
 def check_optional_text(value: str | None, field: str, *, max_length: int) -> None:
@@ -52,15 +73,61 @@ def check_days(value: float, field: str, *, negative: bool = False) -> None:
 
 
 def check_json(value: Any, field: str) -> None:
-    """Plain JSON (no NaN or Infinity, which JSON has no words for), at most 64 KiB of UTF-8."""
+    """Plain JSON (no NaN or Infinity, which JSON has no words for), at most 64 KiB of UTF-8,
+    nested at most ``MAX_JSON_DEPTH`` deep."""
+    depth = json_depth(value, MAX_JSON_DEPTH + 1)
+    if depth > MAX_JSON_DEPTH:
+        raise invalid(f"{field} is nested more than {MAX_JSON_DEPTH} levels deep", field)
     for text in _strings(value):
-        _check_storable(text, field)
+        check_storable(text, field)
     try:
         encoded = json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
     except (TypeError, ValueError):
         raise invalid(f"{field} must be plain JSON (no NaN or Infinity)", field) from None
     if len(encoded) > MAX_PAYLOAD_BYTES:
         raise invalid(f"{field} is larger than {MAX_PAYLOAD_BYTES // 1024} KiB", field)
+
+
+def json_depth(value: Any, stop: int) -> int:
+    """How deeply arrays and objects nest in ``value`` (a scalar is 0), counted without recursion;
+    the count stops at ``stop``, so that an absurd value costs no more than a deep enough one."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        if deepest >= stop:
+            return deepest
+        stack.extend((child, depth) for child in children)
+    return deepest
+
+
+def shown(value: Any, limit: int = MAX_ECHO) -> str:
+    """``value`` as a message shows it: its ``repr`` cut to about ``limit`` characters, and a list
+    or object only described, so that a message names what it refuses without echoing an upload."""
+    if isinstance(value, dict):
+        return f"an object of {len(value):,} keys"
+    if isinstance(value, list | tuple):
+        return f"a list of {len(value):,} items"
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}… ({len(value):,} characters)"
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}…"
+
+
+def clipped(message: str) -> str:
+    """``message`` with every long quoted echo of the input cut to ``MAX_ECHO`` characters, and
+    at most ``MAX_MESSAGE`` characters in all: messages of other libraries (GraphQL's own, which
+    quote names and values sent) are held to the bound ours keep."""
+    message = _QUOTED.sub(lambda m: f"{m[0][: MAX_ECHO + 1]}…{m[0][0]}", message)
+    return message if len(message) <= MAX_MESSAGE else f"{message[:MAX_MESSAGE]}…"
 
 
 def _strings(value: Any) -> list[str]:

@@ -3,8 +3,10 @@
 from planning.ports.clock import Clock, IdGenerator
 from planning.ports.graph import DependencyGraph, GraphEdge, GraphTask, GraphUnavailable, MissingVertex, PlanGraph
 from planning.ports.repositories import (
+    ActivityLog,
     DependencyRepository,
     ExternalEventRepository,
+    MemberRepository,
     Outbox,
     PlanRepository,
     TaskFilter,
@@ -13,6 +15,7 @@ from planning.ports.repositories import (
 from planning.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
+    "ActivityLog",
     "Clock",
     "DependencyGraph",
     "DependencyRepository",
@@ -21,6 +24,7 @@ __all__ = [
     "GraphTask",
     "GraphUnavailable",
     "IdGenerator",
+    "MemberRepository",
     "MissingVertex",
     "Outbox",
     "PlanGraph",

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from planning.events import OutboxMessage, PlanEvent, PlanEventKind
 from planning.model import Dependency, ExternalEvent, ExternalEventStatus, Plan, Task, TaskStatus
+from planning.model.membership import ActivityEntry, PlanMember, PlanRole
 from planning.model.simulation import Simulation, SimulationStatus
 
 
@@ -41,9 +42,48 @@ class PlanRepository(Protocol):
         actions, simulations); False when there was no such plan."""
         ...
 
-    def page(self, after: str | None, limit: int) -> list[Plan]: ...
-    def count(self) -> int: ...
+    def page(self, after: str | None, limit: int, *, member_id: str | None = None) -> list[Plan]:
+        """Plans in id order; with ``member_id``, only those that user is a member of."""
+        ...
+
+    def count(self, *, member_id: str | None = None) -> int: ...
     def find_by_planner_id(self, planner_plan_id: str) -> Plan | None: ...
+
+
+class MemberRepository(Protocol):
+    """Who belongs to which plan, in which role; one membership per plan and user."""
+
+    def add(self, member: PlanMember) -> None: ...
+    def get(self, plan_id: str, user_id: str) -> PlanMember | None: ...
+    def role_of(self, plan_id: str, user_id: str) -> PlanRole | None: ...
+    def roles_of(self, user_id: str, plan_ids: Sequence[str]) -> dict[str, PlanRole]:
+        """The user's role on each of ``plan_ids`` it is a member of."""
+        ...
+
+    def for_plans(self, plan_ids: Sequence[str]) -> list[PlanMember]:
+        """Members of the plans, by plan then in the order they were added."""
+        ...
+
+    def set_role(self, plan_id: str, user_id: str, role: PlanRole) -> bool:
+        """False when the user is not a member."""
+        ...
+
+    def remove(self, plan_id: str, user_id: str) -> bool:
+        """False when the user is not a member."""
+        ...
+
+    def count_role(self, plan_id: str, role: PlanRole) -> int: ...
+
+
+class ActivityLog(Protocol):
+    """A plan's record of access, newest entry first when read."""
+
+    def append(self, entry: ActivityEntry) -> None: ...
+    def page(self, plan_id: str, after: str | None, limit: int) -> list[ActivityEntry]:
+        """Newest first: at most ``limit`` entries listed after the entry ``after`` (older ones)."""
+        ...
+
+    def count(self, plan_id: str) -> int: ...
 
 
 class TaskRepository(Protocol):

@@ -5,8 +5,10 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from planning.ports.repositories import (
+    ActivityLog,
     DependencyRepository,
     ExternalEventRepository,
+    MemberRepository,
     Outbox,
     PlanRepository,
     SimulationRepository,
@@ -22,6 +24,8 @@ class UnitOfWork(Protocol):
     dependencies: DependencyRepository
     external_events: ExternalEventRepository
     simulations: SimulationRepository
+    members: MemberRepository
+    activity: ActivityLog
     outbox: Outbox
 
     def __enter__(self) -> Self: ...

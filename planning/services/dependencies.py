@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from planning.access import Caller, Permission, access_in, access_of, principal_of, require_in
 from planning.commands import AddDependency, RemoveDependency
 from planning.errors import DomainError, ErrorCode, not_found
 from planning.events import PlanEvent, PlanEventKind
 from planning.model import Dependency, Task
 from planning.model.dag import path_between
 from planning.model.limits import check_days
-from planning.principal import Principal
 from planning.services.base import ServiceDeps
 from planning.snapshots import dependency_snapshot
 
@@ -17,22 +17,28 @@ class DependencyService:
     def __init__(self, deps: ServiceDeps) -> None:
         self._deps = deps
 
-    def add(self, cmd: AddDependency, principal: Principal) -> Dependency:
-        principal.require_write()
+    def add(self, cmd: AddDependency, caller: Caller) -> Dependency:
+        """Editors and owners of the plan (and admins) may; a task of a plan the caller may not
+        read is NOT_FOUND, as a missing one is."""
+        principal = principal_of(caller)
         check_days(cmd.lag_days, "lagDays", negative=True)
         now = self._deps.clock.now()
         with self._deps.uow() as uow:
             ends = [cmd.predecessor_id, cmd.successor_id]
-            for plan_id in sorted({t.plan_id for t in uow.tasks.get_many(ends)}):
+            access = access_in(uow, principal)
+            readable = access.readable(t.plan_id for t in uow.tasks.get_many(ends))
+            for plan_id in sorted(readable):
                 # Lock first, then read: neither task can be deleted and no other edge added meanwhile.
                 uow.plans.lock(plan_id)
-            tasks = {t.id: t for t in uow.tasks.get_many(ends)}
+            tasks = {t.id: t for t in uow.tasks.get_many(ends) if t.plan_id in readable}
             pred = tasks.get(cmd.predecessor_id)
             succ = tasks.get(cmd.successor_id)
             if pred is None:
                 raise not_found("task", cmd.predecessor_id, "input", "predecessorId")
             if succ is None:
                 raise not_found("task", cmd.successor_id, "input", "successorId")
+            for plan_id in dict.fromkeys([pred.plan_id, succ.plan_id]):
+                access.require(plan_id, Permission.EDIT, not_found("plan", plan_id))
             if pred.id == succ.id:
                 raise DomainError(ErrorCode.SELF_DEPENDENCY, "a task cannot depend on itself", ("input", "successorId"))
             if pred.plan_id != succ.plan_id:
@@ -67,13 +73,15 @@ class DependencyService:
             uow.commit()
         return dep
 
-    def remove(self, cmd: RemoveDependency, principal: Principal) -> Dependency:
-        principal.require_write()
+    def remove(self, cmd: RemoveDependency, caller: Caller) -> Dependency:
+        """Editors and owners of the plan (and admins) may."""
         now = self._deps.clock.now()
         with self._deps.uow() as uow:
+            missing = not_found("dependency", cmd.dependency_id, "input", "id")
             dep = uow.dependencies.get(cmd.dependency_id)
             if dep is None:
-                raise not_found("dependency", cmd.dependency_id, "input", "id")
+                raise missing
+            require_in(uow, principal_of(caller), dep.plan_id, Permission.EDIT, missing)
             uow.dependencies.delete(dep.id)
             uow.outbox.append(
                 PlanEvent(dep.plan_id, PlanEventKind.DEPENDENCY_REMOVED, dep.id, now, dependency_snapshot(dep))
@@ -81,19 +89,25 @@ class DependencyService:
             uow.commit()
         return dep
 
-    # Reads
+    # Reads: only what the caller may read (``planning.access``); the rest is as if it did not exist.
 
-    def get(self, dependency_id: str) -> Dependency | None:
+    def get(self, caller: Caller, dependency_id: str) -> Dependency | None:
+        access = access_of(caller, self._deps.uow)
         with self._deps.uow() as uow:
-            return uow.dependencies.get(dependency_id)
+            dep = uow.dependencies.get(dependency_id)
+        return access.visible([dep], lambda d: d.plan_id)[0]
 
-    def touching(self, task_ids: Sequence[str]) -> list[Dependency]:
+    def touching(self, caller: Caller, task_ids: Sequence[str]) -> list[Dependency]:
+        """Edges whose predecessor or successor is one of ``task_ids``."""
+        access = access_of(caller, self._deps.uow)
         with self._deps.uow() as uow:
-            return uow.dependencies.touching(task_ids)
+            found = uow.dependencies.touching(task_ids)
+        return [d for d in access.visible(found, lambda d: d.plan_id) if d is not None]
 
-    def for_plans(self, plan_ids: Sequence[str]) -> list[Dependency]:
+    def for_plans(self, caller: Caller, plan_ids: Sequence[str]) -> list[Dependency]:
+        readable = access_of(caller, self._deps.uow).readable(plan_ids)
         with self._deps.uow() as uow:
-            return uow.dependencies.for_plans(plan_ids)
+            return uow.dependencies.for_plans(sorted(readable))
 
 
 def _cycle_message(path: list[str], tasks: list[Task]) -> str:

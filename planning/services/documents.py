@@ -1,15 +1,25 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from enum import Enum
+from typing import Any, Literal
 
+from planning.access import Caller, access_of, forget, principal_of, require_create
 from planning.documents import PlanDocument, format_instant, parse_document
 from planning.errors import DomainError, ErrorCode, not_found
 from planning.events import PlanEvent, PlanEventKind
 from planning.model import Dependency, ExternalEvent, Plan, Task
-from planning.principal import Principal
 from planning.services.base import ServiceDeps
+from planning.services.members import enrol_owner
 from planning.snapshots import dependency_snapshot, external_event_snapshot, task_snapshot
+
+
+class _Importer(Enum):
+    IMPORTER = "importer"
+
+
+#: ``import_document(owner=IMPORTER)``: whoever imports the plan owns it.
+IMPORTER = _Importer.IMPORTER
 
 
 class DocumentService:
@@ -23,21 +33,33 @@ class DocumentService:
     def __init__(self, deps: ServiceDeps) -> None:
         self._deps = deps
 
-    def import_document(self, raw: Any, principal: Principal, *, rebase_to: date | None = None) -> Plan:
-        """Store the document as a new plan.
+    def import_document(
+        self,
+        raw: Any,
+        caller: Caller,
+        *,
+        owner: str | Literal[_Importer.IMPORTER] | None = IMPORTER,
+        rebase_to: date | None = None,
+    ) -> Plan:
+        """Store the document as a new plan (group admin or planner may).
 
+        ``owner`` is the user who owns it: by default whoever imports it; None makes a plan
+        without members, which only admins see (until one of them adds members).
         ``rebase_to`` moves the plan's dates (the event date, ``asOf``, the tasks' dates and the
         events' times) by whole weeks so that the document's ``asOf`` falls in the week of
         ``rebase_to``; holidays stay on their dates. The demo uses it to stay current.
         """
-        principal.require_write()
+        principal = principal_of(caller)
+        require_create(principal)
         doc = parse_document(raw)
         if rebase_to is not None and doc.as_of is not None:
             weeks = round((rebase_to - doc.as_of).days / 7)
             doc = doc.shifted(weeks * 7)
-        return self._store(doc)
+        plan = self._store(doc, principal.user_id if owner is IMPORTER else owner, by=principal.user_id)
+        forget(caller, plan.id)
+        return plan
 
-    def _store(self, doc: PlanDocument) -> Plan:
+    def _store(self, doc: PlanDocument, owner: str | None, *, by: str) -> Plan:
         now = self._deps.clock.now()
         new_id = self._deps.ids.new_id
         plan = Plan(
@@ -97,6 +119,8 @@ class DocumentService:
             uow.outbox.append(
                 PlanEvent(plan.id, PlanEventKind.PLAN_CREATED, plan.id, now, {"id": plan.id, "name": plan.name})
             )
+            if owner is not None:
+                enrol_owner(uow, self._deps.ids, plan_id=plan.id, user_id=owner, by=by, at=now)
             for task in tasks.values():
                 uow.outbox.append(PlanEvent(plan.id, PlanEventKind.TASK_CREATED, task.id, now, task_snapshot(task)))
             for dep in deps:
@@ -112,10 +136,12 @@ class DocumentService:
             uow.commit()
         return plan
 
-    def export_document(self, plan_id: str) -> dict[str, Any]:
+    def export_document(self, caller: Caller, plan_id: str) -> dict[str, Any]:
+        """The plan as a document; whoever may read the plan may."""
+        access = access_of(caller, self._deps.uow)
         with self._deps.uow() as uow:
             plan = uow.plans.get(plan_id)
-            if plan is None:
+            if plan is None or not access.can(plan.id):
                 raise not_found("plan", plan_id)
             tasks = uow.tasks.for_plan(plan_id)
             deps = uow.dependencies.for_plan(plan_id)

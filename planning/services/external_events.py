@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from planning.access import Caller, Permission, access_in, access_of, principal_of, require_in
 from planning.commands import IngestExternalEvent, ResolveExternalEvent
 from planning.errors import DomainError, ErrorCode, StoreConflict, invalid, not_found
 from planning.events import PlanEvent, PlanEventKind
@@ -18,13 +19,16 @@ class ExternalEventService:
     def __init__(self, deps: ServiceDeps) -> None:
         self._deps = deps
 
-    def ingest(self, cmd: IngestExternalEvent, principal: Principal) -> ExternalEvent:
+    def ingest(self, cmd: IngestExternalEvent, caller: Caller) -> ExternalEvent:
         """Store the event once per idempotency key: a repeated key returns the stored event,
-        or answers CONFLICT when it came with other content (see ExternalEvent.same_content)."""
-        principal.require_write()
+        or answers CONFLICT when it came with other content (see ExternalEvent.same_content).
+
+        Editors and owners of the plan (and admins) may.
+        """
+        principal = principal_of(caller)
         now = self._deps.clock.now()
         try:
-            return self._ingest(cmd, now)
+            return self._ingest(cmd, now, principal)
         except StoreConflict:
             # Another request with the same idempotency key committed first.
             if cmd.idempotency_key is None:
@@ -35,16 +39,22 @@ class ExternalEventService:
                 raise
             return self._replayed(stored, cmd, now)
 
-    def _ingest(self, cmd: IngestExternalEvent, now: datetime) -> ExternalEvent:
+    def _ingest(self, cmd: IngestExternalEvent, now: datetime, principal: Principal) -> ExternalEvent:
         affected = _affected(cmd)
         with self._deps.uow() as uow:
+            missing = not_found("plan", cmd.plan_id, "input", "planId")
+            access = access_in(uow, principal)
+            access.require(cmd.plan_id, Permission.EDIT, missing)
             if uow.plans.get(cmd.plan_id) is None:
-                raise not_found("plan", cmd.plan_id, "input", "planId")
+                raise missing
             if cmd.idempotency_key:
                 stored = uow.external_events.find_by_idempotency_key(cmd.plan_id, cmd.idempotency_key)
                 if stored is not None:
                     return self._replayed(stored, cmd, now)
-            tasks = {t.id: t for t in uow.tasks.get_many(affected)}
+            found = uow.tasks.get_many(affected)
+            # A task of a plan the caller may not read is one it cannot know of: NOT_FOUND.
+            readable = access.readable(t.plan_id for t in found)
+            tasks = {t.id: t for t in found if t.plan_id in readable}
             for task_id in affected:
                 task = tasks.get(task_id)
                 if task is None:
@@ -100,15 +110,20 @@ class ExternalEventService:
             )
         return stored
 
-    def resolve(self, cmd: ResolveExternalEvent, principal: Principal) -> ExternalEvent:
-        """Set the event's status (the event itself stays, as history); its current status is a no-op."""
-        principal.require_write()
+    def resolve(self, cmd: ResolveExternalEvent, caller: Caller) -> ExternalEvent:
+        """Set the event's status (the event itself stays, as history); its current status is a no-op.
+
+        Editors and owners of the plan (and admins) may.
+        """
+        principal = principal_of(caller)
         now = self._deps.clock.now()
         with self._deps.uow() as uow:
+            missing = not_found("external event", cmd.event_id, "input", "id")
             found = uow.external_events.get_many([cmd.event_id])
             if not found:
-                raise not_found("external event", cmd.event_id, "input", "id")
+                raise missing
             event = found[0]
+            require_in(uow, principal, event.plan_id, Permission.EDIT, missing)
             changed = event.with_status(cmd.status, at=now, by=principal.user_id, note=cmd.note)
             if changed is event:
                 return event
@@ -134,24 +149,33 @@ class ExternalEventService:
             uow.commit()
         return changed
 
-    # Reads
+    # Reads: only what the caller may read (``planning.access``); the rest is as if it did not exist.
 
-    def get_many(self, event_ids: Sequence[str]) -> list[ExternalEvent | None]:
+    def get_many(self, caller: Caller, event_ids: Sequence[str]) -> list[ExternalEvent | None]:
+        access = access_of(caller, self._deps.uow)
         with self._deps.uow() as uow:
-            return ordered(event_ids, uow.external_events.get_many(event_ids))
+            found = ordered(event_ids, uow.external_events.get_many(event_ids))
+        return access.visible(found, lambda e: e.plan_id)
 
-    def page(self, plan_id: str, after: str | None, limit: int) -> Page[ExternalEvent]:
+    def page(self, caller: Caller, plan_id: str, after: str | None, limit: int) -> Page[ExternalEvent]:
+        if not access_of(caller, self._deps.uow).can(plan_id):
+            return Page((), False)
         with self._deps.uow() as uow:
             return Page.of(uow.external_events.page(plan_id, after, limit + 1), limit)
 
-    def count(self, plan_id: str) -> int:
+    def count(self, caller: Caller, plan_id: str) -> int:
+        if not access_of(caller, self._deps.uow).can(plan_id):
+            return 0
         with self._deps.uow() as uow:
             return uow.external_events.count(plan_id)
 
-    def affecting(self, task_ids: Sequence[str]) -> list[list[ExternalEvent]]:
+    def affecting(self, caller: Caller, task_ids: Sequence[str]) -> list[list[ExternalEvent]]:
+        """The events that name each task as affected."""
+        access = access_of(caller, self._deps.uow)
         with self._deps.uow() as uow:
             found = uow.external_events.affecting(task_ids)
-        return [found.get(i, []) for i in task_ids]
+        readable = access.readable(e.plan_id for events in found.values() for e in events)
+        return [[e for e in found.get(i, []) if e.plan_id in readable] for i in task_ids]
 
 
 def _affected(cmd: IngestExternalEvent) -> tuple[str, ...]:

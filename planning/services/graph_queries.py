@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
+from planning.access import Caller, access_of
 from planning.errors import DomainError, ErrorCode, not_found
 from planning.model import ExternalEvent, ExternalEventStatus, Plan
 from planning.model.dag import reachable
@@ -63,7 +64,10 @@ class EventImpact:
 
 
 class GraphQueries:
-    """``graph`` answers only when fresh (``FreshPlanGraphs``): every answer here is up to date."""
+    """``graph`` answers only when fresh (``FreshPlanGraphs``): every answer here is up to date.
+
+    Questions about a stored plan take the caller: a plan it may not read is NOT_FOUND.
+    """
 
     def __init__(self, uow: UnitOfWorkFactory, graph: PlanGraphReader, scheduler: Scheduler, clock: Clock) -> None:
         self._uow = uow
@@ -71,8 +75,13 @@ class GraphQueries:
         self._scheduler = scheduler
         self._clock = clock
 
-    def plan_graph(self, plan_id: str) -> PlanGraph:
+    def plan_graph(self, caller: Caller, plan_id: str) -> PlanGraph:
+        self._require_read(caller, plan_id)
         return self._graph.plan_graph(plan_id)
+
+    def _require_read(self, caller: Caller, plan_id: str) -> None:
+        if not access_of(caller, self._uow).can(plan_id):
+            raise not_found("plan", plan_id)
 
     def schedule(self, plan: Plan, graph: PlanGraph, delays: tuple[Delay, ...] = ()) -> Schedule:
         """The critical-path schedule of the plan's remaining work, from today, with ``delays``.
@@ -89,13 +98,14 @@ class GraphQueries:
         )
         return self._scheduler.schedule(request)
 
-    def forecast_delays_of(self, plan_id: str) -> tuple[Delay, ...]:
+    def forecast_delays_of(self, caller: Caller, plan_id: str) -> tuple[Delay, ...]:
         """The delays in the plan's forecast: its OPEN certain external events'.
 
         The forecast is ``schedule(plan, graph, forecast_delays_of(plan.id))``. Read the delays
         before the graph: a fresh graph then holds every task they name, unless it was deleted
         in between (and a deleted task takes no delay).
         """
+        self._require_read(caller, plan_id)
         with self._uow() as uow:
             return forecast_delays(uow.external_events.for_plan(plan_id))
 
@@ -132,7 +142,7 @@ class GraphQueries:
             scores[task.task_id] = round(100.0 * tightness * (0.5 + 0.5 * reach), 2)
         return scores
 
-    def event_impact(self, event: ExternalEvent) -> EventImpact:
+    def event_impact(self, caller: Caller, event: ExternalEvent) -> EventImpact:
         """Compare the forecast without the event with the forecast as if it occurred for sure.
 
         Every other event counts as it does in the plan's forecast (OPEN certain ones). An OPEN
@@ -140,6 +150,7 @@ class GraphQueries:
         against the forecast. Any other event's impact is the forecast against the forecast
         with its delay; ``probability`` says how likely that delay is.
         """
+        self._require_read(caller, event.plan_id)
         with self._uow() as uow:
             plan = uow.plans.get(event.plan_id)
             events = uow.external_events.for_plan(event.plan_id) if plan is not None else []

@@ -2,13 +2,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from planning.access import (
+    Caller,
+    Permission,
+    access_of,
+    forget,
+    listing_scope,
+    principal_of,
+    require_create,
+    require_in,
+)
 from planning.commands import CreatePlan, DeletePlan, UpdatePlan
 from planning.errors import DomainError, ErrorCode, not_found
 from planning.events import PlanEvent, PlanEventKind
 from planning.model import Plan
 from planning.ports import UnitOfWork
-from planning.principal import Principal
 from planning.services.base import Page, ServiceDeps, ordered
+from planning.services.members import enrol_owner
 from planning.snapshots import plan_snapshot
 
 
@@ -16,8 +26,10 @@ class PlanService:
     def __init__(self, deps: ServiceDeps) -> None:
         self._deps = deps
 
-    def create(self, cmd: CreatePlan, principal: Principal) -> Plan:
-        principal.require_write()
+    def create(self, cmd: CreatePlan, caller: Caller) -> Plan:
+        """Whoever creates a plan owns it (group admin or planner may)."""
+        principal = principal_of(caller)
+        require_create(principal)
         now = self._deps.clock.now()
         plan = Plan(
             id=self._deps.ids.new_id(),
@@ -35,14 +47,20 @@ class PlanService:
             uow.outbox.append(
                 PlanEvent(plan.id, PlanEventKind.PLAN_CREATED, plan.id, now, {"id": plan.id, "name": plan.name})
             )
+            enrol_owner(uow, self._deps.ids, plan_id=plan.id, user_id=principal.user_id, by=principal.user_id, at=now)
             uow.commit()
+        forget(caller, plan.id)
         return plan
 
-    def update(self, cmd: UpdatePlan, principal: Principal) -> Plan:
-        """Change the fields in ``cmd.changes``; a change that changes nothing answers the plan as it is."""
-        principal.require_write()
+    def update(self, cmd: UpdatePlan, caller: Caller) -> Plan:
+        """Change the fields in ``cmd.changes``; a change that changes nothing answers the plan as it is.
+
+        Owners (and admins) may.
+        """
         now = self._deps.clock.now()
         with self._deps.uow() as uow:
+            missing = not_found("plan", cmd.plan_id, "input", "id")
+            require_in(uow, principal_of(caller), cmd.plan_id, Permission.MANAGE, missing)
             plan = uow.plans.get(cmd.plan_id)
             if plan is None:
                 raise not_found("plan", cmd.plan_id, "input", "id")
@@ -65,22 +83,24 @@ class PlanService:
             uow.commit()
         return updated
 
-    def delete(self, cmd: DeletePlan, principal: Principal) -> Plan:
+    def delete(self, cmd: DeletePlan, caller: Caller) -> Plan:
         """Delete the plan with everything in it, in one transaction; answers the plan as it was.
 
         A simulation of the plan that a worker is running notices at its next progress write
-        (its row is gone) and ends quietly; a queued one is skipped.
+        (its row is gone) and ends quietly; a queued one is skipped. Owners (and admins) may.
         """
-        principal.require_write()
         now = self._deps.clock.now()
         with self._deps.uow() as uow:
+            missing = not_found("plan", cmd.plan_id, "input", "id")
+            require_in(uow, principal_of(caller), cmd.plan_id, Permission.MANAGE, missing)
             # The lock orders the delete after changes in flight that lock the plan (new tasks,
             # dependencies), and theirs after it: they then find no plan.
             plan = uow.plans.lock(cmd.plan_id)
             if plan is None or not uow.plans.delete(plan.id):
-                raise not_found("plan", cmd.plan_id, "input", "id")
+                raise missing
             uow.outbox.append(PlanEvent(plan.id, PlanEventKind.PLAN_DELETED, plan.id, now, plan_snapshot(plan)))
             uow.commit()
+        forget(caller, plan.id)
         return plan
 
     @staticmethod
@@ -92,19 +112,27 @@ class PlanService:
                 ("input", "plannerPlanId"),
             )
 
-    def get_many(self, plan_ids: Sequence[str]) -> list[Plan | None]:
-        with self._deps.uow() as uow:
-            return ordered(plan_ids, uow.plans.get_many(plan_ids))
+    # Reads: only what the caller may read (``planning.access``); the rest is as if it did not exist.
 
-    def page(self, after: str | None, limit: int) -> Page[Plan]:
+    def get_many(self, caller: Caller, plan_ids: Sequence[str]) -> list[Plan | None]:
+        access = access_of(caller, self._deps.uow)
         with self._deps.uow() as uow:
-            return Page.of(uow.plans.page(after, limit + 1), limit)
+            found = ordered(plan_ids, uow.plans.get_many(plan_ids))
+        return access.visible(found, lambda p: p.id)
 
-    def count(self) -> int:
+    def page(self, caller: Caller, after: str | None, limit: int) -> Page[Plan]:
+        """The plans the caller may read, oldest first."""
+        scope = listing_scope(principal_of(caller))
         with self._deps.uow() as uow:
-            return uow.plans.count()
+            return Page.of(uow.plans.page(after, limit + 1, member_id=scope), limit)
 
-    def task_counts(self, plan_ids: Sequence[str]) -> list[int]:
+    def count(self, caller: Caller) -> int:
+        scope = listing_scope(principal_of(caller))
         with self._deps.uow() as uow:
-            counts = uow.tasks.count_by_plan(plan_ids)
+            return uow.plans.count(member_id=scope)
+
+    def task_counts(self, caller: Caller, plan_ids: Sequence[str]) -> list[int]:
+        readable = access_of(caller, self._deps.uow).readable(plan_ids)
+        with self._deps.uow() as uow:
+            counts = uow.tasks.count_by_plan(sorted(readable))
         return [counts.get(i, 0) for i in plan_ids]

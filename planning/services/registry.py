@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from planning.access import Access, store_lookup
 from planning.ports import DependencyGraph
 from planning.ports.locks import ProcessLock
 from planning.ports.scheduling import Scheduler
 from planning.ports.simulation import RiskSimulator, SimulationQueue
+from planning.principal import Principal
 from planning.services.base import ServiceDeps
 from planning.services.dependencies import DependencyService
 from planning.services.documents import DocumentService
@@ -13,6 +15,7 @@ from planning.services.external_events import ExternalEventService
 from planning.services.graph_freshness import FRESHNESS_WAIT_S, FreshPlanGraphs
 from planning.services.graph_maintenance import GraphMaintenance
 from planning.services.graph_queries import GraphQueries
+from planning.services.members import MemberService
 from planning.services.plans import PlanService
 from planning.services.projection import ProjectionDriver
 from planning.services.simulations import SimulationService
@@ -24,6 +27,7 @@ class PlanningServices:
     """Every use case, wired to one set of ports. Built once by the composition root."""
 
     plans: PlanService
+    members: MemberService
     tasks: TaskService
     dependencies: DependencyService
     external_events: ExternalEventService
@@ -31,6 +35,12 @@ class PlanningServices:
     graph: GraphQueries
     graph_maintenance: GraphMaintenance
     simulations: SimulationService
+    deps: ServiceDeps
+
+    def access(self, principal: Principal) -> Access:
+        """A caller's ``Access`` for one request: hand it to every service the request calls, so
+        that its roles are read once (``planning.access``)."""
+        return Access(principal, store_lookup(self.deps.uow))
 
     @classmethod
     def build(
@@ -49,6 +59,7 @@ class PlanningServices:
         fresh = FreshPlanGraphs(deps.uow, graph, projection, wait_s=freshness_wait_s)
         return cls(
             plans=PlanService(deps),
+            members=MemberService(deps),
             tasks=TaskService(deps),
             dependencies=DependencyService(deps),
             external_events=ExternalEventService(deps),
@@ -56,4 +67,5 @@ class PlanningServices:
             graph=GraphQueries(deps.uow, fresh, scheduler, deps.clock),
             graph_maintenance=GraphMaintenance(deps.uow, graph, maintenance_lock),
             simulations=SimulationService(deps, simulator, simulation_queue),
+            deps=deps,
         )

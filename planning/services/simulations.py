@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from planning.access import Caller, Permission, access_of, principal_of, require_in
 from planning.commands import CancelSimulation
 from planning.documents import PlanDocument
 from planning.errors import DomainError, ErrorCode, invalid, not_found
@@ -33,7 +34,6 @@ from planning.ports.simulation import (
     SimulationRequest,
     SimulationStopped,
 )
-from planning.principal import Principal
 from planning.services.base import Page, ServiceDeps, ordered
 
 # Progress is written at most this often: each write is a transaction, and beats the heartbeat.
@@ -74,7 +74,12 @@ class RunSimulation:
 
 
 class SimulationService:
-    """Queues Monte Carlo runs, runs them (called by a background worker), and reads them."""
+    """Queues Monte Carlo runs, runs them (called by a background worker), and reads them.
+
+    ``request``, ``cancel``, ``plan_request`` and the reads act for a caller and follow the access
+    rule (``planning.access``); ``execute``, ``recover``, ``resubmit_queued`` and ``fail_stale``
+    are the worker's, a system process that acts for no one and sees every run.
+    """
 
     def __init__(
         self,
@@ -93,14 +98,19 @@ class SimulationService:
         self.stale_after = stale_after
         self.resubmit_after = resubmit_after
 
-    def request(self, cmd: RunSimulation, principal: Principal) -> Simulation:
-        """Check that the plan can be simulated, store the run as QUEUED, and hand it to the queue."""
-        principal.require_write()
+    def request(self, cmd: RunSimulation, caller: Caller) -> Simulation:
+        """Check that the plan can be simulated, store the run as QUEUED, and hand it to the queue.
+
+        Editors and owners of the plan (and admins) may.
+        """
+        principal = principal_of(caller)
         now = self._deps.clock.now()
         with self._deps.uow() as uow:
+            missing = not_found("plan", cmd.plan_id, "input", "planId")
+            require_in(uow, principal, cmd.plan_id, Permission.EDIT, missing)
             plan = uow.plans.get(cmd.plan_id)
             if plan is None:
-                raise not_found("plan", cmd.plan_id, "input", "planId")
+                raise missing
             simulation = Simulation(
                 id=self._deps.ids.new_id(),
                 plan_id=plan.id,
@@ -312,16 +322,18 @@ class SimulationService:
                 what,
             )
 
-    def cancel(self, cmd: CancelSimulation, principal: Principal) -> Simulation:
+    def cancel(self, cmd: CancelSimulation, caller: Caller) -> Simulation:
         """End a QUEUED or RUNNING run as CANCELLED; a worker running it stops at its next
         progress write (within ``PROGRESS_INTERVAL_S`` and one block of iterations) and keeps
-        that verdict. A run that has ended already is an INVALID_INPUT error."""
-        principal.require_write()
+        that verdict. A run that has ended already is an INVALID_INPUT error. Editors and owners
+        of the plan (and admins) may."""
         now = self._deps.clock.now()
         with self._deps.uow() as uow:
+            missing = not_found("simulation", cmd.simulation_id, "input", "id")
             simulation = uow.simulations.get(cmd.simulation_id)
             if simulation is None:
-                raise not_found("simulation", cmd.simulation_id, "input", "id")
+                raise missing
+            require_in(uow, principal_of(caller), simulation.plan_id, Permission.EDIT, missing)
             # Conditional on the stored run not having ended: a worker that finishes it at the
             # same time either wins (then this answers that it ended) or finds it CANCELLED.
             if simulation.finished or not uow.simulations.cancel(simulation.cancelled(now)):
@@ -404,11 +416,13 @@ class SimulationService:
                     uow.commit()
         return failed
 
-    def plan_request(self, cmd: RunSimulation) -> tuple[SimulationRequest, dict[str, str]]:
-        """What a run of a stored plan would simulate, and its task titles; nothing is stored."""
+    def plan_request(self, cmd: RunSimulation, caller: Caller) -> tuple[SimulationRequest, dict[str, str]]:
+        """What a run of a stored plan would simulate, and its task titles; nothing is stored.
+        Whoever may read the plan may."""
+        access = access_of(caller, self._deps.uow)
         with self._deps.uow() as uow:
             plan = uow.plans.get(cmd.plan_id)
-            if plan is None:
+            if plan is None or not access.can(plan.id):
                 raise not_found("plan", cmd.plan_id)
             tasks = uow.tasks.for_plan(plan.id)
             deps = uow.dependencies.for_plan(plan.id)
@@ -428,23 +442,30 @@ class SimulationService:
         )
         return request, {t.id: t.title for t in tasks}
 
-    # Reads
+    # Reads: only what the caller may read (``planning.access``); the rest is as if it did not exist.
 
-    def get_many(self, simulation_ids: Sequence[str]) -> list[Simulation | None]:
+    def get_many(self, caller: Caller, simulation_ids: Sequence[str]) -> list[Simulation | None]:
+        access = access_of(caller, self._deps.uow)
         with self._deps.uow() as uow:
-            return ordered(simulation_ids, uow.simulations.get_many(simulation_ids))
+            found = ordered(simulation_ids, uow.simulations.get_many(simulation_ids))
+        return access.visible(found, lambda s: s.plan_id)
 
-    def page(self, plan_id: str, after: str | None, limit: int) -> Page[Simulation]:
+    def page(self, caller: Caller, plan_id: str, after: str | None, limit: int) -> Page[Simulation]:
+        if not access_of(caller, self._deps.uow).can(plan_id):
+            return Page((), False)
         with self._deps.uow() as uow:
             return Page.of(uow.simulations.page(plan_id, after, limit + 1), limit)
 
-    def count(self, plan_id: str) -> int:
+    def count(self, caller: Caller, plan_id: str) -> int:
+        if not access_of(caller, self._deps.uow).can(plan_id):
+            return 0
         with self._deps.uow() as uow:
             return uow.simulations.count(plan_id)
 
-    def latest(self, plan_ids: Sequence[str]) -> list[Simulation | None]:
+    def latest(self, caller: Caller, plan_ids: Sequence[str]) -> list[Simulation | None]:
+        readable = access_of(caller, self._deps.uow).readable(plan_ids)
         with self._deps.uow() as uow:
-            found = uow.simulations.latest(plan_ids)
+            found = uow.simulations.latest(sorted(readable))
         return [found.get(i) for i in plan_ids]
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from planning.access import Caller, Permission, access_of, principal_of, require_in
 from planning.commands import CreateTask, DeleteTask, UpdateTask
 from planning.errors import DomainError, ErrorCode, not_found
 from planning.events import PlanEvent, PlanEventKind
@@ -31,16 +32,19 @@ class TaskService:
     def __init__(self, deps: ServiceDeps) -> None:
         self._deps = deps
 
-    def create(self, cmd: CreateTask, principal: Principal) -> Task:
-        principal.require_write()
+    def create(self, cmd: CreateTask, caller: Caller) -> Task:
+        """Editors and owners of the plan (and admins) may."""
+        principal = principal_of(caller)
         now = self._deps.clock.now()
         with self._deps.uow() as uow:
+            missing = not_found("plan", cmd.plan_id, "input", "planId")
+            require_in(uow, principal, cmd.plan_id, Permission.EDIT, missing)
             if uow.plans.lock(cmd.plan_id) is None:
-                raise not_found("plan", cmd.plan_id, "input", "planId")
+                raise missing
             task = self.new_task(cmd, uow)
             uow.tasks.add(task)
             uow.outbox.append(PlanEvent(task.plan_id, PlanEventKind.TASK_CREATED, task.id, now, task_snapshot(task)))
-            for dep in self._initial_dependencies(task, cmd.depends_on, uow):
+            for dep in self._initial_dependencies(task, cmd.depends_on, uow, principal):
                 uow.dependencies.add(dep)
                 uow.outbox.append(
                     PlanEvent(task.plan_id, PlanEventKind.DEPENDENCY_ADDED, dep.id, now, dependency_snapshot(dep))
@@ -79,15 +83,20 @@ class TaskService:
             planner_task_id=cmd.planner_task_id,
         )
 
-    def _initial_dependencies(self, task: Task, predecessor_ids: Sequence[str], uow: UnitOfWork) -> list[Dependency]:
+    def _initial_dependencies(
+        self, task: Task, predecessor_ids: Sequence[str], uow: UnitOfWork, principal: Principal
+    ) -> list[Dependency]:
         unique = list(dict.fromkeys(predecessor_ids))
         found = {t.id: t for t in uow.tasks.get_many(unique)}
         deps = []
         for pred_id in unique:
             pred = found.get(pred_id)
+            missing = not_found("task", pred_id, "input", "dependsOn")
             if pred is None:
-                raise not_found("task", pred_id, "input", "dependsOn")
+                raise missing
             if pred.plan_id != task.plan_id:
+                # A task of a plan the caller may not read is one it cannot know of.
+                require_in(uow, principal, pred.plan_id, Permission.READ, missing)
                 raise DomainError(
                     ErrorCode.CROSS_PLAN, "a task in dependsOn belongs to another plan", ("input", "dependsOn")
                 )
@@ -104,16 +113,13 @@ class TaskService:
             )
         return deps
 
-    def update(self, cmd: UpdateTask, principal: Principal) -> Task:
-        principal.require_write()
+    def update(self, cmd: UpdateTask, caller: Caller) -> Task:
         unknown = set(cmd.changes) - UPDATABLE_FIELDS
         if unknown:
             raise ValueError(f"not updatable: {sorted(unknown)}")
         now = self._deps.clock.now()
         with self._deps.uow() as uow:
-            task = uow.tasks.get(cmd.task_id)
-            if task is None:
-                raise not_found("task", cmd.task_id, "input", "id")
+            task = self._editable(uow, principal_of(caller), cmd.task_id)
             changes = dict(cmd.changes)
             if "assignees" in changes:
                 changes["assignees"] = clean_assignees(changes["assignees"])
@@ -143,14 +149,11 @@ class TaskService:
             uow.commit()
         return updated
 
-    def delete(self, cmd: DeleteTask, principal: Principal) -> Task:
+    def delete(self, cmd: DeleteTask, caller: Caller) -> Task:
         """Delete the task and the dependencies that touch it."""
-        principal.require_write()
         now = self._deps.clock.now()
         with self._deps.uow() as uow:
-            task = uow.tasks.get(cmd.task_id)
-            if task is None:
-                raise not_found("task", cmd.task_id, "input", "id")
+            task = self._editable(uow, principal_of(caller), cmd.task_id)
             if cmd.expected_version is not None and cmd.expected_version != task.version:
                 raise DomainError(
                     ErrorCode.STALE_VERSION,
@@ -175,20 +178,38 @@ class TaskService:
             uow.commit()
         return task
 
-    # Reads
+    @staticmethod
+    def _editable(uow: UnitOfWork, principal: Principal, task_id: str) -> Task:
+        """The task, once the caller may change its plan (editors, owners, admins)."""
+        missing = not_found("task", task_id, "input", "id")
+        task = uow.tasks.get(task_id)
+        if task is None:
+            raise missing
+        require_in(uow, principal, task.plan_id, Permission.EDIT, missing)
+        return task
 
-    def get_many(self, task_ids: Sequence[str]) -> list[Task | None]:
+    # Reads: only what the caller may read (``planning.access``); the rest is as if it did not exist.
+
+    def get_many(self, caller: Caller, task_ids: Sequence[str]) -> list[Task | None]:
+        access = access_of(caller, self._deps.uow)
         with self._deps.uow() as uow:
-            return ordered(task_ids, uow.tasks.get_many(task_ids))
+            found = ordered(task_ids, uow.tasks.get_many(task_ids))
+        return access.visible(found, lambda t: t.plan_id)
 
-    def page(self, plan_id: str, task_filter: TaskFilter, after: str | None, limit: int) -> Page[Task]:
+    def page(self, caller: Caller, plan_id: str, task_filter: TaskFilter, after: str | None, limit: int) -> Page[Task]:
+        if not access_of(caller, self._deps.uow).can(plan_id):
+            return Page((), False)
         with self._deps.uow() as uow:
             return Page.of(uow.tasks.page(plan_id, task_filter, after, limit + 1), limit)
 
-    def count(self, plan_id: str, task_filter: TaskFilter) -> int:
+    def count(self, caller: Caller, plan_id: str, task_filter: TaskFilter) -> int:
+        if not access_of(caller, self._deps.uow).can(plan_id):
+            return 0
         with self._deps.uow() as uow:
             return uow.tasks.count(plan_id, task_filter)
 
-    def for_plan(self, plan_id: str) -> list[Task]:
+    def for_plan(self, caller: Caller, plan_id: str) -> list[Task]:
+        if not access_of(caller, self._deps.uow).can(plan_id):
+            return []
         with self._deps.uow() as uow:
             return uow.tasks.for_plan(plan_id)

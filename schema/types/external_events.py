@@ -58,8 +58,14 @@ class ExternalEventType(Node):
     ) -> list[TaskRef]:
         return await resolve.affected_tasks(info.context, root, {})  # type: ignore[return-value]
 
-    @strawberry.field(description="The forecast without the event and as if it happens, and how likely it is.")
-    async def impact(self, root: strawberry.Parent[model.ExternalEvent], info: strawberry.Info) -> EventImpactType:
+    @strawberry.field(
+        description="The forecast without the event and as if it happens, and how likely it is. Null, with an "
+        "error on this field, when it cannot be worked out now (UNAVAILABLE: the graph is down or behind); the "
+        "event itself still answers."
+    )
+    async def impact(
+        self, root: strawberry.Parent[model.ExternalEvent], info: strawberry.Info
+    ) -> EventImpactType | None:
         return await graph_resolve.impact(info.context, root, {})  # type: ignore[return-value]
 
 

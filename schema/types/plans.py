@@ -8,6 +8,7 @@ from strawberry.types.unset import UNSET
 
 from planning import model
 from resolvers import graph as graph_resolve
+from resolvers import members as members_resolve
 from resolvers import plans as resolve
 from resolvers import simulations as simulation_resolve
 from resolvers.ids import to_global_id
@@ -15,6 +16,7 @@ from schema.arguments import graphql_args
 from schema.types.common import Connection, First, Node, UserError
 from schema.types.enums import TaskStatus
 from schema.types.graph import CriticalPathType
+from schema.types.members import PlanActivityType, PlanMemberType, PlanRole
 
 if TYPE_CHECKING:
     from schema.types.dependencies import DependencyType
@@ -80,8 +82,13 @@ class PlanType(Node):
         args = graphql_args(first=first, after=after, filter=filter)
         return await resolve.tasks(info.context, root, args)  # type: ignore[return-value]
 
-    @strawberry.field(description="The critical path of the remaining work, scheduled from today.")
-    async def critical_path(self, root: strawberry.Parent[model.Plan], info: strawberry.Info) -> CriticalPathType:
+    @strawberry.field(
+        description="The critical path of the remaining work, scheduled from today; null, with an error on this "
+        "field, when the graph cannot answer now (UNAVAILABLE)."
+    )
+    async def critical_path(
+        self, root: strawberry.Parent[model.Plan], info: strawberry.Info
+    ) -> CriticalPathType | None:
         return await graph_resolve.critical_path(info.context, root, {})  # type: ignore[return-value]
 
     @strawberry.field(
@@ -122,6 +129,27 @@ class PlanType(Node):
         after: str | None = None,
     ) -> Connection[ExternalEventRef]:
         return await resolve.external_events(info.context, root, graphql_args(first=first, after=after))  # type: ignore[return-value]
+
+    @strawberry.field(description="Who may see the plan, and in which role, in the order they were added.")
+    async def members(self, root: strawberry.Parent[model.Plan], info: strawberry.Info) -> list[PlanMemberType]:
+        return await members_resolve.members(info.context, root, {})  # type: ignore[return-value]
+
+    @strawberry.field(description="The caller's role on the plan; null when it is no member (an admin may read it).")
+    async def my_role(self, root: strawberry.Parent[model.Plan], info: strawberry.Info) -> PlanRole | None:  # type: ignore[valid-type]
+        return await members_resolve.my_role(info.context, root, {})
+
+    @strawberry.field(
+        description="Who changed the plan's members, when, before and after; newest first. Its owners and admins "
+        "may read it; for anyone else the field is null with a FORBIDDEN error."
+    )
+    async def activity(
+        self,
+        root: strawberry.Parent[model.Plan],
+        info: strawberry.Info,
+        first: First = members_resolve.DEFAULT_ACTIVITY,
+        after: str | None = None,
+    ) -> Connection[PlanActivityType] | None:
+        return await members_resolve.activity(info.context, root, graphql_args(first=first, after=after))  # type: ignore[return-value]
 
 
 @strawberry.input

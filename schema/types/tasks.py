@@ -93,7 +93,7 @@ class TaskType(Node):
         root: strawberry.Parent[model.Task],
         info: strawberry.Info,
         max_depth: Annotated[int | None, strawberry.argument(description="At most this many hops (1 to 100).")] = None,
-    ) -> list[TaskType]:
+    ) -> list[TaskType] | None:  # null, with UNAVAILABLE on this field, when the graph cannot answer now
         return await graph_resolve.upstream(info.context, root, {"maxDepth": max_depth})  # type: ignore[return-value]
 
     @strawberry.field(description="Tasks that wait for this one, directly or not, nearest first.")
@@ -102,7 +102,7 @@ class TaskType(Node):
         root: strawberry.Parent[model.Task],
         info: strawberry.Info,
         max_depth: Annotated[int | None, strawberry.argument(description="At most this many hops (1 to 100).")] = None,
-    ) -> list[TaskType]:
+    ) -> list[TaskType] | None:  # null, with UNAVAILABLE on this field, when the graph cannot answer now
         return await graph_resolve.downstream(info.context, root, {"maxDepth": max_depth})  # type: ignore[return-value]
 
     @strawberry.field(description="External events that name this task as affected.")

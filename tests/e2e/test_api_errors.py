@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.graphql_client import GraphQL, operation
+from tests.graphql_client import GraphQL, add_member, operation
 
 PLANS = operation("plans.graphql")
 EVENTS = operation("events.graphql")
@@ -140,13 +140,21 @@ def test_affected_tasks_must_belong_to_the_plan(gql: GraphQL, plan_id: str) -> N
 
 
 def test_viewers_may_read_but_not_write(gql: GraphQL, plan_id: str) -> None:
-    viewer = gql.as_("viewer")
-    payload = viewer(PLANS, {"input": {"planId": plan_id, "title": "X"}}, "CreateTask")["createTask"]
+    """A plan's VIEWER reads it and changes nothing, an EDITOR changes its tasks; whoever is no
+    member sees nothing of it, whatever its groups (tests/e2e/test_access_matrix.py has it all)."""
+    viewer = gql.as_("viewer", "vera@example.com")
+    planner = gql.as_("planner", "pat@example.com")
+    create = {"input": {"planId": plan_id, "title": "X", "durationDays": 1}}
+    assert viewer(PLANS, {"planId": plan_id}, "PlanTasks")["plan"] is None
+    assert [e["code"] for e in planner(PLANS, create, "CreateTask")["createTask"]["userErrors"]] == ["NOT_FOUND"]
+    add_member(gql, plan_id, "vera@example.com", "VIEWER")
+    add_member(gql, plan_id, "pat@example.com", "EDITOR")
+    payload = viewer(PLANS, create, "CreateTask")["createTask"]
     assert [e["code"] for e in payload["userErrors"]] == ["FORBIDDEN"]
     assert viewer(PLANS, {"planId": plan_id}, "PlanTasks")["plan"]["tasks"]["totalCount"] == 0
-    planner = gql.as_("planner")
-    created = planner(PLANS, {"input": {"planId": plan_id, "title": "X", "durationDays": 1}}, "CreateTask")
+    created = planner(PLANS, create, "CreateTask")
     assert created["createTask"]["userErrors"] == []
+    assert viewer(PLANS, {"planId": plan_id}, "PlanTasks")["plan"]["tasks"]["totalCount"] == 1
 
 
 @pytest.mark.parametrize(

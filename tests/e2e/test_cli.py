@@ -17,6 +17,8 @@ from adapters.cli import demo_document, main
 from planning.documents import parse_document
 
 PLAN_LIST = "{ plans { edges { node { id name taskCount eventDate } } } }"
+#: A development server trusts identity headers; a request without any is anonymous.
+ADMIN = {"X-Planner-User": "tester@example.com", "X-Planner-Groups": "admin"}
 
 
 @pytest.fixture
@@ -144,7 +146,7 @@ def test_serve_demo_answers_plan_list_and_keeps_data_across_a_restart(env, tmp_p
     proc = _serve(env, port, log)
     try:
         _wait_for(f"{base}/healthz", proc, log)
-        plans = httpx.post(f"{base}/graphql", json={"query": PLAN_LIST}).json()["data"]["plans"]["edges"]
+        plans = httpx.post(f"{base}/graphql", json={"query": PLAN_LIST}, headers=ADMIN).json()["data"]["plans"]["edges"]
         assert [p["node"]["taskCount"] for p in plans] == [36]
         plan_id = plans[0]["node"]["id"]
         added = httpx.post(
@@ -153,6 +155,7 @@ def test_serve_demo_answers_plan_list_and_keeps_data_across_a_restart(env, tmp_p
                 "query": "mutation($i: CreateTaskInput!) { createTask(input: $i) { task { id } } }",
                 "variables": {"i": {"planId": plan_id, "title": "Added before restart", "durationDays": 1}},
             },
+            headers=ADMIN,
         ).json()
         assert added["data"]["createTask"]["task"]["id"]
     finally:
@@ -165,7 +168,7 @@ def test_serve_demo_answers_plan_list_and_keeps_data_across_a_restart(env, tmp_p
     proc = _serve(env, port, log)
     try:
         _wait_for(f"{base}/healthz", proc, log)
-        plans = httpx.post(f"{base}/graphql", json={"query": PLAN_LIST}).json()["data"]["plans"]["edges"]
+        plans = httpx.post(f"{base}/graphql", json={"query": PLAN_LIST}, headers=ADMIN).json()["data"]["plans"]["edges"]
         assert [p["node"]["taskCount"] for p in plans] == [37]
     finally:
         _stop(proc)

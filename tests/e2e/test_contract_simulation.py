@@ -12,7 +12,7 @@ from adapters.cli import demo_document
 from planning.principal import Principal
 from resolvers.ids import to_global_id
 from schema.export import SCHEMA_DIR
-from tests.graphql_client import OPERATIONS, GraphQL, operation
+from tests.graphql_client import OPERATIONS, GraphQL, add_member, operation
 
 SIM = operation("simulation.graphql")
 EVENTS = operation("events.graphql")
@@ -137,6 +137,9 @@ def test_bad_runs_are_user_errors(gql: GraphQL, demo_plan: str) -> None:
     assert _errors(gql, demo_plan, seed=-1) == [("INVALID_INPUT", ["input", "seed"])]
     missing = "UGxhbjowMDAwMDAwMC0wMDAwLTcwMDAtODAwMC0wMDAwMDAwMDAwMDA"
     assert _errors(gql, missing) == [("NOT_FOUND", ["input", "planId"])]
+    # A viewer who is no member of the plan cannot know it exists; a member who views may not run it.
+    assert [c for c, _ in _errors(gql.as_("viewer"), demo_plan)] == ["NOT_FOUND"]
+    add_member(gql, demo_plan, "someone@example.com", "VIEWER")
     assert [c for c, _ in _errors(gql.as_("viewer"), demo_plan)] == ["FORBIDDEN"]
     empty = gql(PLANS, {"input": {"name": "Empty"}}, "CreatePlan")["createPlan"]["plan"]["id"]
     assert _errors(gql, empty) == [("INVALID_INPUT", ["input", "planId"])]
@@ -184,7 +187,7 @@ def test_a_restart_fails_runs_that_were_running_and_requeues_queued_ones(app, de
 
     queued = service.request(RunSimulation(raw_id(plan_id, "Plan"), iterations=100, seed=1), ADMIN)
     deadline = time.monotonic() + 30
-    while service.get_many([queued.id])[0].status.value != "SUCCEEDED" and time.monotonic() < deadline:
+    while service.get_many(ADMIN, [queued.id])[0].status.value != "SUCCEEDED" and time.monotonic() < deadline:
         time.sleep(0.05)
     stuck_running = replace(queued, id=app.services.plans._deps.ids.new_id(), status=queued.status.RUNNING, result=None)
     stuck_queued = replace(queued, id=app.services.plans._deps.ids.new_id(), status=queued.status.QUEUED, result=None)
@@ -195,7 +198,7 @@ def test_a_restart_fails_runs_that_were_running_and_requeues_queued_ones(app, de
     assert service.recover() == 2
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        running, requeued = service.get_many([stuck_running.id, stuck_queued.id])
+        running, requeued = service.get_many(ADMIN, [stuck_running.id, stuck_queued.id])
         if requeued.status.value == "SUCCEEDED":
             break
         time.sleep(0.05)

@@ -282,7 +282,7 @@ def test_an_exported_plan_simulates_as_the_server_simulates_it(app, client, tmp_
     gql = GraphQL(client)
     plan = app.services.documents.import_document(demo_document(), ADMIN)
     plan_id = to_global_id("Plan", plan.id)
-    tasks = app.services.tasks.for_plan(plan.id)
+    tasks = app.services.tasks.for_plan(ADMIN, plan.id)
     unfinished = [t for t in tasks if t.percent_complete < 100]
     for title, delay, probability, affected in (
         ("Certification lab backlog", 10, None, unfinished[-3:-1]),
@@ -314,7 +314,7 @@ def test_an_exported_plan_simulates_as_the_server_simulates_it(app, client, tmp_
     assert server["status"] == "SUCCEEDED", server["error"]
 
     exported = tmp_path / "exported.json"
-    exported.write_text(json.dumps(app.services.documents.export_document(plan.id)), encoding="utf-8")
+    exported.write_text(json.dumps(app.services.documents.export_document(ADMIN, plan.id)), encoding="utf-8")
     argv = ["simulate", str(exported), "--iterations", "3000", "--seed", "21", "--as-of", "2025-02-03", "--json"]
     assert main(argv) == 0
     offline = json.loads(capsys.readouterr().out)

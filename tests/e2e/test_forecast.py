@@ -26,10 +26,13 @@ from adapters.config import Settings
 from adapters.sql import SqlUnitOfWork
 from planning.model import ExternalEventStatus
 from planning.ports.graph import DependencyGraph
+from planning.principal import Principal
 from resolvers.ids import raw_id
 from tests.graph_doubles import SwitchableGraph
 from tests.graphql_client import GraphQL, operation
 from tests.integration.graph_reference import today
+
+ADMIN = Principal("t", frozenset({"admin"}))
 
 PLANS = operation("plans.graphql")
 EVENTS = operation("events.graphql")
@@ -318,7 +321,7 @@ def test_only_open_events_count_in_the_forecast(app: Application, client) -> Non
     plan_id, ids = build(gql, CHAIN, CHAIN_EDGES)
     event_id = ingest(gql, plan_id, [ids["B"]], 10, "stored", probability=1.0)  # probability 1: certain
     raw_plan = raw_id(plan_id, "Plan")
-    assert len(app.services.graph.forecast_delays_of(raw_plan)) == 1
+    assert len(app.services.graph.forecast_delays_of(ADMIN, raw_plan)) == 1
     assert forecast(gql, plan_id)["forecastFinishDate"] == iso(14)
     for status, finish in (
         (ExternalEventStatus.WITHDRAWN, iso(4)),
@@ -326,7 +329,9 @@ def test_only_open_events_count_in_the_forecast(app: Application, client) -> Non
         (ExternalEventStatus.RESOLVED, iso(4)),
     ):
         _set_status(app, event_id, status)
-        assert len(app.services.graph.forecast_delays_of(raw_plan)) == (1 if status is ExternalEventStatus.OPEN else 0)
+        assert len(app.services.graph.forecast_delays_of(ADMIN, raw_plan)) == (
+            1 if status is ExternalEventStatus.OPEN else 0
+        )
         plan = forecast(gql, plan_id)
         assert plan["forecastFinishDate"] == plan["criticalPath"]["finishDate"] == finish, status
         assert plan["byTitle"]["B"]["forecastFinish"] == finish, status

@@ -80,7 +80,7 @@ def _build_via_api(gql: GraphQL, tasks: list[RefTask], edges: list[tuple[str, st
 
 def _import(app, name: str, tasks: list[RefTask], edges: list[tuple[str, str, float]]) -> tuple[str, dict]:
     plan = app.services.documents.import_document(plan_document(name, tasks, edges), ADMIN)
-    ids = {t.title: to_global_id("Task", t.id) for t in app.services.tasks.for_plan(plan.id)}
+    ids = {t.title: to_global_id("Task", t.id) for t in app.services.tasks.for_plan(ADMIN, plan.id)}
     return to_global_id("Plan", plan.id), ids
 
 

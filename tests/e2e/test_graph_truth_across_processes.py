@@ -71,6 +71,8 @@ class Server:
         response = httpx.post(
             f"{self.url}/graphql",
             json={"query": document, "variables": variables, "operationName": name},
+            # A development server trusts identity headers; a request without any is anonymous.
+            headers={"X-Planner-User": "tester@example.com", "X-Planner-Groups": "admin"},
             timeout=60,
         )
         assert response.status_code == 200, response.text

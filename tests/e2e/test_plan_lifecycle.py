@@ -34,7 +34,7 @@ from planning.errors import DomainError, ErrorCode
 from planning.model import Severity
 from planning.principal import Principal
 from resolvers.ids import raw_id, to_global_id
-from tests.graphql_client import GraphQL
+from tests.graphql_client import GraphQL, add_member
 from tests.integration.graph_reference import RefTask, plan_document
 
 ADMIN = Principal("admin@example.com", frozenset({"admin"}))
@@ -195,7 +195,8 @@ def test_update_plan_user_errors(gql: GraphQL) -> None:
     ]
     assert _codes(_update(gql, MISSING_PLAN, name="X")) == [("NOT_FOUND", ["input", "id"])]
     assert _codes(_update(gql, to_global_id("Task", "t"), name="X")) == [("INVALID_INPUT", ["input", "id"])]
-    forbidden = gql.as_("viewer")(UPDATE_PLAN, {"i": {"id": plan_id, "name": "Mine"}})["updatePlan"]
+    add_member(gql, plan_id, "someone@example.com", "EDITOR")  # an editor may not change the plan itself
+    forbidden = gql.as_("planner")(UPDATE_PLAN, {"i": {"id": plan_id, "name": "Mine"}})["updatePlan"]
     assert [e["code"] for e in forbidden["userErrors"]] == ["FORBIDDEN"]
     assert forbidden["plan"] is None
 
@@ -287,7 +288,8 @@ def test_delete_plan_leaves_nothing_of_it_in_any_table(gql: GraphQL, app: Applic
     }
     assert _count_rows(app, raw_id(doomed, "Plan"), doomed_tasks, doomed_events) == everything
 
-    forbidden = gql.as_("viewer")(DELETE_PLAN, {"i": {"id": doomed}})["deletePlan"]
+    add_member(gql, doomed, "someone@example.com", "EDITOR")  # only owners (and admins) delete a plan
+    forbidden = gql.as_("planner")(DELETE_PLAN, {"i": {"id": doomed}})["deletePlan"]
     assert forbidden["deletedPlanId"] is None
     assert [e["code"] for e in forbidden["userErrors"]] == ["FORBIDDEN"]
     assert _count_rows(app, raw_id(doomed, "Plan"), doomed_tasks, doomed_events) == everything
@@ -387,6 +389,7 @@ def test_resolve_external_event_keeps_the_event_as_history(gql: GraphQL, app: Ap
     event = _ingest(gql, plan_id, delayDays=3)["externalEvent"]
     assert (event["status"], event["statusChangedAt"], event["statusChangedBy"]) == ("OPEN", None, None)
 
+    add_member(gql, plan_id, "pat@example.com", "EDITOR")  # editors may resolve the plan's events
     planner = gql.as_("planner", user="pat@example.com")
     resolved = _resolve(planner, event["id"], "RESOLVED", note="  parts arrived  ")
     assert resolved["userErrors"] == []
@@ -427,6 +430,7 @@ def test_resolve_external_event_user_errors(gql: GraphQL) -> None:
     assert _codes(_resolve(gql, missing, "RESOLVED")) == [("NOT_FOUND", ["input", "id"])]
     assert _codes(_resolve(gql, plan_id, "RESOLVED")) == [("INVALID_INPUT", ["input", "id"])]
     assert _codes(_resolve(gql, event_id, "RESOLVED", note="n" * 2001)) == [("INVALID_INPUT", ["input", "note"])]
+    add_member(gql, plan_id, "someone@example.com", "VIEWER")
     forbidden = _resolve(gql.as_("viewer"), event_id, "WITHDRAWN")
     assert forbidden["externalEvent"] is None
     assert [e["code"] for e in forbidden["userErrors"]] == ["FORBIDDEN"]
@@ -521,6 +525,7 @@ def test_cancel_refuses_runs_that_have_ended(gql: GraphQL, app: Application) -> 
     missing = to_global_id("Simulation", "00000000-0000-7000-8000-000000000000")
     assert _codes(gql(CANCEL, {"i": {"id": missing}})["cancelSimulation"]) == [("NOT_FOUND", ["input", "id"])]
     assert _codes(gql(CANCEL, {"i": {"id": plan_id}})["cancelSimulation"]) == [("INVALID_INPUT", ["input", "id"])]
+    add_member(gql, plan_id, "someone@example.com", "VIEWER")
     forbidden = gql.as_("viewer")(CANCEL, {"i": {"id": run["id"]}})["cancelSimulation"]
     assert [e["code"] for e in forbidden["userErrors"]] == ["FORBIDDEN"]
     assert _kinds_of(app, run["id"]) == ["SIMULATION_STARTED", "SIMULATION_COMPLETED"]

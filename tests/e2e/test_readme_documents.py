@@ -42,8 +42,8 @@ def test_each_readme_document_imports(app, index: int) -> None:
     raw = readme_documents()[index]
     plan = app.services.documents.import_document(raw, ADMIN)
     assert plan.name == raw["name"].strip()
-    assert len(app.services.tasks.for_plan(plan.id)) == len(raw["tasks"])
-    assert len(app.services.dependencies.for_plans([plan.id])) == len(raw.get("dependencies", []))
-    assert app.services.external_events.count(plan.id) == len(raw.get("events", []))
-    exported = app.services.documents.export_document(plan.id)
+    assert len(app.services.tasks.for_plan(ADMIN, plan.id)) == len(raw["tasks"])
+    assert len(app.services.dependencies.for_plans(ADMIN, [plan.id])) == len(raw.get("dependencies", []))
+    assert app.services.external_events.count(ADMIN, plan.id) == len(raw.get("events", []))
+    exported = app.services.documents.export_document(ADMIN, plan.id)
     assert len(exported["events"]) == len(raw.get("events", []))

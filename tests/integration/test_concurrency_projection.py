@@ -105,7 +105,7 @@ class ObservedLock:
 
 def _import(app: Application, name: str = "Projected") -> tuple[str, dict[str, str]]:
     plan = app.services.documents.import_document(plan_document(name, TASKS, EDGES), ADMIN)
-    return plan.id, {t.title: t.id for t in app.services.tasks.for_plan(plan.id)}
+    return plan.id, {t.title: t.id for t in app.services.tasks.for_plan(ADMIN, plan.id)}
 
 
 def _create(app: Application, plan_id: str, title: str, **fields: Any) -> str:
@@ -319,7 +319,7 @@ def test_only_units_of_work_that_wrote_events_kick_the_projection(app: Applicati
         unit.outbox.append(event)  # rolled back: nothing to project
     assert kicks == []
     tasks = TaskService(ServiceDeps(uow=uow, clock=SystemClock(), ids=TimeOrderedIds()))
-    tasks.for_plan(plan_id)
+    tasks.for_plan(ADMIN, plan_id)
     with pytest.raises(DomainError):
         tasks.create(CreateTask("no such plan", "nowhere", duration_days=1), ADMIN)
     assert kicks == []

@@ -91,7 +91,7 @@ def _queued(app: Application, plan_id: str, count: int = 1) -> list[str]:
 
 
 def _status(app: Application, simulation_id: str) -> SimulationStatus:
-    found = app.services.simulations.get_many([simulation_id])[0]
+    found = app.services.simulations.get_many(ADMIN, [simulation_id])[0]
     assert found is not None
     return found.status
 
@@ -203,7 +203,7 @@ def test_recover_fails_a_run_whose_heartbeat_is_stale_and_its_worker_then_stops(
         # The worker's process hangs (no heartbeat for three minutes); a restart fails the run.
         _set_heartbeat(app, run_id, datetime.now(UTC) - timedelta(minutes=3))
         assert app.services.simulations.recover() == 1
-        failed = app.services.simulations.get_many([run_id])[0]
+        failed = app.services.simulations.get_many(ADMIN, [run_id])[0]
         assert failed is not None
         assert failed.status is SimulationStatus.FAILED
         assert "interrupted" in (failed.error or "")
@@ -294,7 +294,7 @@ def test_shutdown_cancels_queued_runs_and_stops_the_running_one(app: Application
     assert slow.calls == 1
     # Every run is QUEUED again, the interrupted one without its partial progress.
     for run_id in run_ids:
-        run = app.services.simulations.get_many([run_id])[0]
+        run = app.services.simulations.get_many(ADMIN, [run_id])[0]
         assert run is not None
         assert run.status is SimulationStatus.QUEUED
         assert run.progress == 0.0
@@ -332,7 +332,7 @@ def _fail_with(app: Application, exc: Exception) -> str | None:
     done = app.services.simulations.execute(run_id)
     assert done is not None
     assert done.status is SimulationStatus.FAILED
-    stored = app.services.simulations.get_many([run_id])[0]
+    stored = app.services.simulations.get_many(ADMIN, [run_id])[0]
     assert stored is not None
     assert stored.error == done.error
     return done.error
@@ -420,7 +420,7 @@ def test_a_run_failed_as_stale_during_a_silent_phase_keeps_that_verdict(app: App
         assert service._simulator.started.wait(10)
         _wait_for(lambda: _status(app, run_id) is SimulationStatus.RUNNING)
         # The engine's one progress report writes a heartbeat too: let it land before backdating.
-        _wait_for(lambda: app.services.simulations.get_many([run_id])[0].progress == 1.0)
+        _wait_for(lambda: app.services.simulations.get_many(ADMIN, [run_id])[0].progress == 1.0)
         _set_heartbeat(app, run_id, datetime.now(UTC) - timedelta(minutes=3))
         assert service.fail_stale() == 1
     finally:

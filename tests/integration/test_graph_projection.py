@@ -84,8 +84,8 @@ def _in_graph(app: Application, plan_id: str) -> set[str]:
 
 
 def _expected(app: Application, plan_id: str) -> tuple[set, set]:
-    tasks = {graph_task(t) for t in app.services.tasks.for_plan(plan_id)}
-    edges = {graph_edge(d) for d in app.services.dependencies.for_plans([plan_id])}
+    tasks = {graph_task(t) for t in app.services.tasks.for_plan(ADMIN, plan_id)}
+    edges = {graph_edge(d) for d in app.services.dependencies.for_plans(ADMIN, [plan_id])}
     return tasks, edges
 
 
@@ -98,7 +98,7 @@ def _actual(graph: Any, plan_id: str) -> tuple[set, set]:
 
 def _import(app: Application, name: str = "Projected") -> tuple[str, dict[str, str]]:
     plan = app.services.documents.import_document(plan_document(name, TASKS, EDGES), ADMIN)
-    return plan.id, {t.title: t.id for t in app.services.tasks.for_plan(plan.id)}
+    return plan.id, {t.title: t.id for t in app.services.tasks.for_plan(ADMIN, plan.id)}
 
 
 def _churn(app: Application, plan_id: str, ids: dict[str, str]) -> None:
@@ -184,7 +184,7 @@ def test_writes_succeed_while_the_graph_is_down_and_the_projection_catches_up(
     with pytest.raises(ConnectionError):
         app.projector.catch_up()
     assert _checkpoint(app) == mark
-    assert len(app.services.tasks.for_plan(plan_id)) == len(TASKS) + 2
+    assert len(app.services.tasks.for_plan(ADMIN, plan_id)) == len(TASKS) + 2
     graph.down = False
     drift = app.services.graph_maintenance.check()
     assert not drift.in_sync

@@ -68,7 +68,7 @@ def dags(draw: st.DrawFn) -> tuple[list[RefTask], list[tuple[str, str, float]]]:
 
 def _store(app: Application, tasks, edges) -> tuple[str, dict[str, str]]:
     plan = app.services.documents.import_document(plan_document("Random", tasks, edges), ADMIN)
-    return plan.id, {t.title: t.id for t in app.services.tasks.for_plan(plan.id)}
+    return plan.id, {t.title: t.id for t in app.services.tasks.for_plan(ADMIN, plan.id)}
 
 
 @SETTINGS
@@ -78,8 +78,8 @@ def test_service_schedule_matches_networkx(papp: Application, dag) -> None:
     plan_id, ids = _store(papp, tasks, edges)
     keys = {v: k for k, v in ids.items()}
     ref = reference_schedule(tasks, edges)
-    plan = papp.services.plans.get_many([plan_id])[0]
-    graph = papp.services.graph.plan_graph(plan_id)
+    plan = papp.services.plans.get_many(ADMIN, [plan_id])[0]
+    graph = papp.services.graph.plan_graph(ADMIN, plan_id)
     assert len(graph.tasks) == len(tasks)
     assert len(graph.edges) == len(edges)
     schedule = papp.services.graph.schedule(plan, graph)

@@ -8,6 +8,8 @@ from adapters.sql.rows import plan_from_row, plan_values
 from adapters.sql.tables import (
     external_event_tasks,
     external_events,
+    plan_activity,
+    plan_members,
     plans,
     proposed_actions,
     simulations,
@@ -69,18 +71,27 @@ class SqlPlanRepository:
             delete(task_assignees).where(task_assignees.c.task_id.in_(plan_tasks)),
             delete(tasks).where(tasks.c.plan_id == plan_id),
             delete(simulations).where(simulations.c.plan_id == plan_id),
+            delete(plan_members).where(plan_members.c.plan_id == plan_id),
+            delete(plan_activity).where(plan_activity.c.plan_id == plan_id),
         ):
             self._conn.execute(statement)
         return self._conn.execute(delete(plans).where(plans.c.id == plan_id)).rowcount == 1
 
-    def page(self, after: str | None, limit: int) -> list[Plan]:
+    def page(self, after: str | None, limit: int, *, member_id: str | None = None) -> list[Plan]:
         query = select(plans).order_by(plans.c.id).limit(limit)
+        if member_id is not None:
+            query = query.join(
+                plan_members, (plan_members.c.plan_id == plans.c.id) & (plan_members.c.user_id == member_id)
+            )
         if after is not None:
             query = query.where(plans.c.id > after)
         return [plan_from_row(r) for r in self._conn.execute(query).mappings()]
 
-    def count(self) -> int:
-        return int(self._conn.execute(select(func.count()).select_from(plans)).scalar_one())
+    def count(self, *, member_id: str | None = None) -> int:
+        if member_id is None:
+            return int(self._conn.execute(select(func.count()).select_from(plans)).scalar_one())
+        query = select(func.count()).select_from(plan_members).where(plan_members.c.user_id == member_id)
+        return int(self._conn.execute(query).scalar_one())
 
     def find_by_planner_id(self, planner_plan_id: str) -> Plan | None:
         row = self._conn.execute(select(plans).where(plans.c.planner_plan_id == planner_plan_id)).mappings().first()

@@ -8,11 +8,20 @@ import pytest
 
 from adapters.bootstrap import Application
 from adapters.sql import SqlUnitOfWork
-from planning.commands import AddDependency, CreatePlan, CreateTask, DeleteTask, RemoveDependency, UpdateTask
+from planning.commands import (
+    AddDependency,
+    AddPlanMember,
+    CreatePlan,
+    CreateTask,
+    DeleteTask,
+    RemoveDependency,
+    UpdateTask,
+)
 from planning.errors import DomainError, ErrorCode
 from planning.model import Plan, Task, TaskStatus
+from planning.model.membership import PlanRole
 from planning.ports import TaskFilter
-from tests.integration.sql.conftest import PLANNER, VIEWER, kinds_after, last_position, outbox_after
+from tests.integration.sql.conftest import ADMIN, PLANNER, VIEWER, kinds_after, last_position, outbox_after
 
 
 def make_plan(app: Application, *titles: str) -> tuple[Plan, list[Task]]:
@@ -25,12 +34,14 @@ def test_create_plan_task_and_dependency_append_their_events_in_order(app: Appli
     plan = app.services.plans.create(CreatePlan("P"), PLANNER)
     a = app.services.tasks.create(CreateTask(plan.id, "A", duration_days=1), PLANNER)
     b = app.services.tasks.create(CreateTask(plan.id, "B", duration_days=1, depends_on=(a.id, a.id)), PLANNER)
-    [dep_ab] = app.services.dependencies.for_plans([plan.id])
+    [dep_ab] = app.services.dependencies.for_plans(ADMIN, [plan.id])
     c = app.services.tasks.create(CreateTask(plan.id, "C", duration_days=1), PLANNER)
     dep_bc = app.services.dependencies.add(AddDependency(b.id, c.id), PLANNER)
     messages = outbox_after(app, 0)
+    owner = messages[1]  # whoever creates a plan owns it: its first member, in the same transaction
     assert [(m.event.kind.value, m.event.entity_id) for m in messages] == [
         ("PLAN_CREATED", plan.id),
+        ("MEMBER_ADDED", owner.event.entity_id),
         ("TASK_CREATED", a.id),
         ("TASK_CREATED", b.id),
         ("DEPENDENCY_ADDED", dep_ab.id),
@@ -41,8 +52,14 @@ def test_create_plan_task_and_dependency_append_their_events_in_order(app: Appli
     assert positions == sorted(positions)
     assert len(set(positions)) == len(positions)
     assert all(m.event.plan_id == plan.id for m in messages)
-    assert messages[2].event.data["title"] == "B"
-    assert messages[5].event.data == {
+    assert owner.event.data == {
+        "userId": PLANNER.user_id,
+        "actor": PLANNER.user_id,
+        "before": None,
+        "after": {"userId": PLANNER.user_id, "role": "OWNER"},
+    }
+    assert messages[3].event.data["title"] == "B"
+    assert messages[6].event.data == {
         "id": dep_bc.id,
         "planId": plan.id,
         "predecessorId": b.id,
@@ -68,7 +85,7 @@ def test_update_and_remove_append_one_event_each(app: Application) -> None:
     ]
     assert messages[0].event.data["status"] == "COMPLETED"
     assert messages[0].event.data["version"] == updated.version == 2
-    assert app.services.dependencies.get(dep.id) is None
+    assert app.services.dependencies.get(ADMIN, dep.id) is None
 
 
 @pytest.mark.parametrize(
@@ -91,7 +108,7 @@ def test_dependency_rules(
     with pytest.raises(DomainError) as exc:
         app.services.dependencies.add(AddDependency(by_title[new_edge[0]].id, by_title[new_edge[1]].id), PLANNER)
     assert exc.value.code is code
-    assert len(app.services.dependencies.for_plans([plan.id])) == len(edges)
+    assert len(app.services.dependencies.for_plans(ADMIN, [plan.id])) == len(edges)
     assert last_position(app) == before
     if code is ErrorCode.CYCLE:
         assert "'A'" in exc.value.message
@@ -118,7 +135,7 @@ def test_cross_plan_dependency_is_rejected(app: Application) -> None:
         app.services.tasks.create(CreateTask(other.id, "Y", duration_days=1, depends_on=(a.id,)), PLANNER)
     assert exc.value.code is ErrorCode.CROSS_PLAN
     assert last_position(app) == before
-    assert app.services.tasks.count(other.id, TaskFilter()) == 1
+    assert app.services.tasks.count(ADMIN, other.id, TaskFilter()) == 1
 
 
 def test_unknown_task_in_dependency_is_not_found(app: Application) -> None:
@@ -139,8 +156,8 @@ def test_create_task_with_unknown_depends_on_leaves_nothing(app: Application) ->
         )
     assert exc.value.code is ErrorCode.NOT_FOUND
     assert exc.value.field == ("input", "dependsOn")
-    assert app.services.tasks.for_plan(plan.id) == [a]
-    assert app.services.dependencies.for_plans([plan.id]) == []
+    assert app.services.tasks.for_plan(ADMIN, plan.id) == [a]
+    assert app.services.dependencies.for_plans(ADMIN, [plan.id]) == []
     assert last_position(app) == before
 
 
@@ -154,10 +171,16 @@ def test_invalid_task_or_unknown_plan_appends_nothing(app: Application) -> None:
         app.services.tasks.create(CreateTask("no-such-plan", "B"), PLANNER)
     assert exc.value.code is ErrorCode.NOT_FOUND
     with pytest.raises(DomainError) as exc:
+        # A viewer who is no member of the plan cannot know it exists.
+        app.services.tasks.create(CreateTask(plan.id, "B"), VIEWER)
+    assert exc.value.code is ErrorCode.NOT_FOUND
+    app.services.members.add(AddPlanMember(plan.id, VIEWER.user_id, PlanRole.VIEWER), PLANNER)
+    before = last_position(app)
+    with pytest.raises(DomainError) as exc:
         app.services.tasks.create(CreateTask(plan.id, "B"), VIEWER)
     assert exc.value.code is ErrorCode.FORBIDDEN
     assert last_position(app) == before
-    assert app.services.tasks.for_plan(plan.id) == []
+    assert app.services.tasks.for_plan(ADMIN, plan.id) == []
 
 
 def test_expected_version_mismatch_is_stale(app: Application) -> None:
@@ -170,7 +193,7 @@ def test_expected_version_mismatch_is_stale(app: Application) -> None:
     with pytest.raises(DomainError) as exc:
         app.services.tasks.delete(DeleteTask(a.id, expected_version=1), PLANNER)
     assert exc.value.code is ErrorCode.STALE_VERSION
-    [stored] = app.services.tasks.get_many([a.id])
+    [stored] = app.services.tasks.get_many(ADMIN, [a.id])
     assert stored is not None
     assert (stored.title, stored.version) == ("A2", 2)
     assert last_position(app) == before
@@ -202,7 +225,7 @@ def test_concurrent_update_at_the_store_loses_the_second_writer(app: Application
         with SqlUnitOfWork(app.engine) as second:
             assert not second.tasks.update(replace(seen, title="second", version=2))
             second.commit()
-    [stored] = app.services.tasks.get_many([a.id])
+    [stored] = app.services.tasks.get_many(ADMIN, [a.id])
     assert stored is not None
     assert (stored.title, stored.version) == ("first", 2)
 
@@ -213,7 +236,7 @@ def test_uncommitted_unit_of_work_rolls_back(app: Application) -> None:
         seen = uow.tasks.get(a.id)
         assert seen is not None
         assert uow.tasks.update(replace(seen, title="lost", version=2))
-    [stored] = app.services.tasks.get_many([a.id])
+    [stored] = app.services.tasks.get_many(ADMIN, [a.id])
     assert stored == a
 
 
@@ -230,9 +253,9 @@ def test_delete_task_removes_its_dependencies_and_records_events(app: Applicatio
         ("DEPENDENCY_REMOVED", bc.id),
         ("TASK_DELETED", b.id),
     ]
-    assert app.services.dependencies.for_plans([plan.id]) == [cd]
-    assert app.services.tasks.get_many([b.id]) == [None]
-    assert [t.id for t in app.services.tasks.for_plan(plan.id)] == [a.id, c.id, d.id]
+    assert app.services.dependencies.for_plans(ADMIN, [plan.id]) == [cd]
+    assert app.services.tasks.get_many(ADMIN, [b.id]) == [None]
+    assert [t.id for t in app.services.tasks.for_plan(ADMIN, plan.id)] == [a.id, c.id, d.id]
     # A dependency removed with its task is gone for good; adding D -> A closes no cycle.
     app.services.dependencies.add(AddDependency(d.id, a.id), PLANNER)
 
@@ -266,7 +289,7 @@ def test_outbox_checkpoints(app: Application) -> None:
 def test_outbox_read_after_pages(app: Application) -> None:
     make_plan(app, "A", "B", "C")
     everything = outbox_after(app, 0)
-    assert len(everything) == 4
+    assert len(everything) == 5  # the plan, its owner, three tasks
     with SqlUnitOfWork(app.engine) as uow:
         first = uow.outbox.read_after(0, 2)
         rest = uow.outbox.read_after(first[-1].position, 10)

@@ -15,7 +15,7 @@ from adapters.sql.tables import external_event_tasks, external_events, task_depe
 from planning.commands import CreatePlan, CreateTask, IngestExternalEvent
 from planning.errors import DomainError, ErrorCode
 from planning.model import ExternalEventStatus, Severity
-from tests.integration.sql.conftest import PLANNER, kinds_after, last_position, outbox_after
+from tests.integration.sql.conftest import ADMIN, PLANNER, kinds_after, last_position, outbox_after
 
 
 def count_rows(app: Application, table: Any) -> int:
@@ -62,8 +62,8 @@ def document() -> dict[str, Any]:
 
 def test_import_stores_the_events_with_their_outbox_messages(app: Application) -> None:
     plan = app.services.documents.import_document(document(), PLANNER)
-    stored_tasks = {t.title: t.id for t in app.services.tasks.for_plan(plan.id)}
-    page = app.services.external_events.page(plan.id, None, 10)
+    stored_tasks = {t.title: t.id for t in app.services.tasks.for_plan(ADMIN, plan.id)}
+    page = app.services.external_events.page(ADMIN, plan.id, None, 10)
     late, rain = page.items
     assert (late.title, late.event_type, late.severity) == ("Stage late", "supplier_delay", Severity.HIGH)
     assert late.affected_task_ids == (stored_tasks["Music"], stored_tasks["Venue"])
@@ -73,7 +73,10 @@ def test_import_stores_the_events_with_their_outbox_messages(app: Application) -
     assert (rain.probability, rain.status, rain.affected_task_ids) == (0.25, ExternalEventStatus.WITHDRAWN, ())
     kinds = kinds_after(app, 0)
     assert [k for k, _ in kinds] == (
-        ["PLAN_CREATED"] + ["TASK_CREATED"] * 3 + ["DEPENDENCY_ADDED"] + ["EXTERNAL_EVENT_RECEIVED"] * 2
+        ["PLAN_CREATED", "MEMBER_ADDED"]  # the importer owns the plan
+        + ["TASK_CREATED"] * 3
+        + ["DEPENDENCY_ADDED"]
+        + ["EXTERNAL_EVENT_RECEIVED"] * 2
     )
     assert [entity for _, entity in kinds[-2:]] == [late.id, rain.id]
     snapshot = outbox_after(app, 0)[-2].event.data
@@ -114,7 +117,7 @@ def test_a_bad_last_event_imports_nothing(app: Application, index: int, change: 
     assert exc.value.code is ErrorCode.INVALID_INPUT
     assert exc.value.message.startswith('events[1] ("Rain")')
     assert exc.value.field == ("events", "1", field)
-    assert app.services.plans.count() == 0
+    assert app.services.plans.count(ADMIN) == 0
     for table in (tasks, task_dependencies, external_events, external_event_tasks):
         assert count_rows(app, table) == 0
     assert last_position(app) == 0
@@ -129,7 +132,7 @@ def test_a_store_refusal_after_the_events_imports_nothing(app: Application) -> N
     with pytest.raises(DomainError) as exc:
         app.services.documents.import_document(doc, PLANNER)
     assert exc.value.code is ErrorCode.DUPLICATE
-    assert app.services.plans.count() == 1
+    assert app.services.plans.count(ADMIN) == 1
     assert (last_position(app), count_rows(app, external_events), count_rows(app, external_event_tasks)) == before
 
 
@@ -154,7 +157,7 @@ def test_export_writes_the_events_with_document_keys(app: Application) -> None:
         ),
         PLANNER,
     )
-    exported = app.services.documents.export_document(plan.id)
+    exported = app.services.documents.export_document(ADMIN, plan.id)
     assert exported["calendar"] == {"workingDays": ["MON", "TUE", "WED", "THU", "FRI"], "holidays": []}
     assert exported["events"] == [
         {
@@ -173,7 +176,7 @@ def test_export_writes_the_events_with_document_keys(app: Application) -> None:
         }
     ]
     again = app.services.documents.import_document(exported, PLANNER)
-    assert app.services.documents.export_document(again.id) == exported
+    assert app.services.documents.export_document(ADMIN, again.id) == exported
 
 
 def test_rebase_moves_plan_dates_by_whole_weeks_and_keeps_the_holidays(app: Application) -> None:
@@ -182,9 +185,9 @@ def test_rebase_moves_plan_dates_by_whole_weeks_and_keeps_the_holidays(app: Appl
     plan = app.services.documents.import_document(document(), PLANNER, rebase_to=date(2026, 12, 2))
     assert plan.event_date == date(2025, 7, 5) + moved
     assert plan.calendar.holidays == frozenset({date(2025, 5, 26), date(2025, 12, 25)})
-    venue = app.services.tasks.for_plan(plan.id)[0]
+    venue = app.services.tasks.for_plan(ADMIN, plan.id)[0]
     assert (venue.start_date, venue.due_date) == (date(2026, 11, 30), date(2026, 12, 2))
-    late = app.services.external_events.page(plan.id, None, 10).items[0]
+    late = app.services.external_events.page(ADMIN, plan.id, None, 10).items[0]
     assert late.occurred_at == datetime(2025, 5, 2, 9, tzinfo=UTC) + moved
 
 

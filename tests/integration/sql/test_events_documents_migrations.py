@@ -13,11 +13,12 @@ from adapters.bootstrap import Application
 from adapters.sql import upgrade
 from adapters.sql.migrate import alembic_config, current_revision
 from adapters.sql.tables import external_events, metadata, task_dependencies, tasks
-from planning.commands import CreatePlan, CreateTask, IngestExternalEvent
+from planning.commands import AddPlanMember, CreatePlan, CreateTask, IngestExternalEvent
 from planning.errors import DomainError, ErrorCode
 from planning.model import Severity, TaskStatus, ThreePointEstimate
+from planning.model.membership import PlanRole
 from planning.ports import TaskFilter
-from tests.integration.sql.conftest import PLANNER, VIEWER, kinds_after, last_position
+from tests.integration.sql.conftest import ADMIN, PLANNER, VIEWER, kinds_after, last_position
 
 
 def count_rows(app: Application, table: Any) -> int:
@@ -74,10 +75,28 @@ def test_affected_task_of_another_plan_is_cross_plan(app: Application) -> None:
         app.services.external_events.ingest(IngestExternalEvent("nope", "t", Severity.LOW, "a"), PLANNER)
     assert exc.value.code is ErrorCode.NOT_FOUND
     with pytest.raises(DomainError) as exc:
+        # No member of the plan: as if it did not exist.
+        app.services.external_events.ingest(IngestExternalEvent(plan.id, "t", Severity.LOW, "a"), VIEWER)
+    assert exc.value.code is ErrorCode.NOT_FOUND
+    app.services.members.add(AddPlanMember(plan.id, VIEWER.user_id, PlanRole.VIEWER), PLANNER)
+    with pytest.raises(DomainError) as exc:
         app.services.external_events.ingest(IngestExternalEvent(plan.id, "t", Severity.LOW, "a"), VIEWER)
     assert exc.value.code is ErrorCode.FORBIDDEN
     assert count_rows(app, external_events) == 0
-    assert last_position(app) == before
+    assert [k for k, _ in kinds_after(app, before)] == ["MEMBER_ADDED"]
+
+
+def test_affected_task_of_a_plan_the_caller_may_not_read_is_not_found(app: Application) -> None:
+    """CROSS_PLAN would tell the caller that the task exists; a stranger's task is NOT_FOUND."""
+    plan = app.services.plans.create(CreatePlan("P"), PLANNER)
+    secret = app.services.plans.create(CreatePlan("Secret"), ADMIN)
+    hidden = app.services.tasks.create(CreateTask(secret.id, "X", duration_days=1), ADMIN)
+    with pytest.raises(DomainError) as exc:
+        app.services.external_events.ingest(
+            IngestExternalEvent(plan.id, "t", Severity.LOW, "a", affected_task_ids=(hidden.id,)), PLANNER
+        )
+    assert (exc.value.code, exc.value.field) == (ErrorCode.NOT_FOUND, ("input", "affectedTaskIds"))
+    assert count_rows(app, external_events) == 0
 
 
 # Documents
@@ -117,21 +136,21 @@ def plan_document(last_task_error: bool = False) -> dict[str, Any]:
 def test_import_creates_everything(app: Application) -> None:
     plan = app.services.documents.import_document(plan_document(), PLANNER)
     assert (plan.name, plan.planner_plan_id) == ("Fair", "plan-7")
-    stored = app.services.tasks.for_plan(plan.id)
+    stored = app.services.tasks.for_plan(ADMIN, plan.id)
     assert [t.title for t in stored] == ["Venue", "Stalls", "Music", "Posters"]
     venue = stored[0]
     assert venue.estimate == ThreePointEstimate(1, 2, 4)
     assert venue.assignees == ("b@example.com", "a@example.com")
     assert venue.planner_task_id == "pt-venue"
     assert (stored[1].status, stored[2].status) == (TaskStatus.COMPLETED, TaskStatus.IN_PROGRESS)
-    deps = app.services.dependencies.for_plans([plan.id])
+    deps = app.services.dependencies.for_plans(ADMIN, [plan.id])
     assert [(d.predecessor_id, d.successor_id, d.lag_days) for d in deps] == [
         (stored[0].id, stored[1].id, 0.0),
         (stored[0].id, stored[2].id, 2.0),
         (stored[1].id, stored[3].id, 0.5),
     ]
     kinds = [k for k, _ in kinds_after(app, 0)]
-    assert kinds == ["PLAN_CREATED"] + ["TASK_CREATED"] * 4 + ["DEPENDENCY_ADDED"] * 3
+    assert kinds == ["PLAN_CREATED", "MEMBER_ADDED"] + ["TASK_CREATED"] * 4 + ["DEPENDENCY_ADDED"] * 3
     assert (count_rows(app, tasks), count_rows(app, task_dependencies)) == (4, 3)
 
 
@@ -140,7 +159,7 @@ def test_import_with_an_error_in_the_last_task_creates_nothing(app: Application)
         app.services.documents.import_document(plan_document(last_task_error=True), PLANNER)
     assert "task 'posters'" in exc.value.message
     assert "dueDate" in exc.value.message
-    assert app.services.plans.count() == 0
+    assert app.services.plans.count(ADMIN) == 0
     assert (count_rows(app, tasks), count_rows(app, task_dependencies)) == (0, 0)
     assert last_position(app) == 0
 
@@ -151,7 +170,7 @@ def test_import_of_a_second_plan_with_the_same_planner_id_creates_nothing(app: A
     with pytest.raises(DomainError) as exc:
         app.services.documents.import_document(plan_document(), PLANNER)
     assert exc.value.code is ErrorCode.DUPLICATE
-    assert app.services.plans.count() == 1
+    assert app.services.plans.count(ADMIN) == 1
     assert count_rows(app, tasks) == 4
     assert last_position(app) == before
 
@@ -165,7 +184,7 @@ def test_import_with_two_tasks_sharing_a_planner_task_id_is_an_input_error(app: 
     assert exc.value.code is ErrorCode.INVALID_INPUT
     assert "posters" in exc.value.message
     assert "plannerTaskId" in exc.value.message
-    assert app.services.plans.count() == 0
+    assert app.services.plans.count(ADMIN) == 0
     assert last_position(app) == 0
 
 
@@ -173,7 +192,7 @@ def test_viewer_cannot_import(app: Application) -> None:
     with pytest.raises(DomainError) as exc:
         app.services.documents.import_document(plan_document(), VIEWER)
     assert exc.value.code is ErrorCode.FORBIDDEN
-    assert app.services.plans.count() == 0
+    assert app.services.plans.count(ADMIN) == 0
 
 
 def test_export_import_round_trip(app: Application) -> None:
@@ -181,7 +200,7 @@ def test_export_import_round_trip(app: Application) -> None:
     original = copy.deepcopy(raw)
     plan = app.services.documents.import_document(raw, PLANNER)
     assert raw == original
-    exported = app.services.documents.export_document(plan.id)
+    exported = app.services.documents.export_document(ADMIN, plan.id)
     assert exported["name"] == "Fair"
     assert exported["calendar"] == {
         "workingDays": ["MON", "TUE", "WED", "THU", "FRI", "SAT"],
@@ -190,10 +209,10 @@ def test_export_import_round_trip(app: Application) -> None:
     assert [t["key"] for t in exported["tasks"]] == ["pt-venue", "task-002", "task-003", "task-004"]
     exported["plannerPlanId"] = "plan-8"  # a second plan may not reuse the first's Planner id
     again = app.services.documents.import_document(exported, PLANNER)
-    re_exported = app.services.documents.export_document(again.id)
+    re_exported = app.services.documents.export_document(ADMIN, again.id)
     assert re_exported == exported
-    first_tasks = app.services.tasks.for_plan(plan.id)
-    second_tasks = app.services.tasks.for_plan(again.id)
+    first_tasks = app.services.tasks.for_plan(ADMIN, plan.id)
+    second_tasks = app.services.tasks.for_plan(ADMIN, again.id)
     fields = ("title", "status", "percent_complete", "start_date", "due_date", "duration_days", "estimate", "assignees")
     assert [[getattr(t, f) for f in fields] for t in first_tasks] == [
         [getattr(t, f) for f in fields] for t in second_tasks
@@ -206,16 +225,16 @@ def test_exported_keys_stay_unique(app: Application) -> None:
     app.services.tasks.create(CreateTask(plan.id, "A", duration_days=1), PLANNER)
     app.services.tasks.create(CreateTask(plan.id, "B", duration_days=1, planner_task_id="task-003"), PLANNER)
     app.services.tasks.create(CreateTask(plan.id, "C", duration_days=1), PLANNER)
-    exported = app.services.documents.export_document(plan.id)
+    exported = app.services.documents.export_document(ADMIN, plan.id)
     keys = [t["key"] for t in exported["tasks"]]
     assert len(set(keys)) == len(keys), keys
     again = app.services.documents.import_document(exported, PLANNER)
-    assert app.services.tasks.count(again.id, TaskFilter()) == 3
+    assert app.services.tasks.count(ADMIN, again.id, TaskFilter()) == 3
 
 
 def test_export_of_unknown_plan_is_not_found(app: Application) -> None:
     with pytest.raises(DomainError) as exc:
-        app.services.documents.export_document("nope")
+        app.services.documents.export_document(ADMIN, "nope")
     assert exc.value.code is ErrorCode.NOT_FOUND
 
 
@@ -230,6 +249,6 @@ def test_upgrade_twice_is_harmless_and_at_head(app: Application) -> None:
     upgrade(app.engine)
     upgrade(app.engine)
     assert current_revision(app.engine) == head
-    assert app.services.plans.get_many([plan.id]) == [plan]
+    assert app.services.plans.get_many(ADMIN, [plan.id]) == [plan]
     names = set(inspect(app.engine).get_table_names())
     assert {t.name for t in metadata.sorted_tables} <= names

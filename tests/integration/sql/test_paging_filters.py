@@ -8,7 +8,7 @@ from adapters.bootstrap import Application
 from planning.commands import CreatePlan, CreateTask, IngestExternalEvent
 from planning.model import Severity, TaskStatus
 from planning.ports import TaskFilter
-from tests.integration.sql.conftest import PLANNER
+from tests.integration.sql.conftest import ADMIN, PLANNER
 
 
 def test_task_pages_follow_creation_order(app: Application) -> None:
@@ -22,7 +22,7 @@ def test_task_pages_follow_creation_order(app: Application) -> None:
     after = None
     flags = []
     while True:
-        page = app.services.tasks.page(plan.id, TaskFilter(), after, 3)
+        page = app.services.tasks.page(ADMIN, plan.id, TaskFilter(), after, 3)
         seen.extend(t.id for t in page.items)
         flags.append(page.has_next_page)
         if not page.has_next_page:
@@ -37,27 +37,27 @@ def test_exact_fit_page_has_no_next_page(app: Application) -> None:
     plan = app.services.plans.create(CreatePlan("P"), PLANNER)
     for i in range(4):
         app.services.tasks.create(CreateTask(plan.id, f"T{i}", duration_days=1), PLANNER)
-    assert not app.services.tasks.page(plan.id, TaskFilter(), None, 4).has_next_page
-    assert app.services.tasks.page(plan.id, TaskFilter(), None, 3).has_next_page
-    last = app.services.tasks.page(plan.id, TaskFilter(), None, 4).items[-1].id
-    empty = app.services.tasks.page(plan.id, TaskFilter(), last, 4)
+    assert not app.services.tasks.page(ADMIN, plan.id, TaskFilter(), None, 4).has_next_page
+    assert app.services.tasks.page(ADMIN, plan.id, TaskFilter(), None, 3).has_next_page
+    last = app.services.tasks.page(ADMIN, plan.id, TaskFilter(), None, 4).items[-1].id
+    empty = app.services.tasks.page(ADMIN, plan.id, TaskFilter(), last, 4)
     assert empty.items == ()
     assert not empty.has_next_page
 
 
 def test_plan_and_event_pages_follow_creation_order(app: Application) -> None:
     plans = [app.services.plans.create(CreatePlan(f"P{i}"), PLANNER).id for i in range(5)]
-    first = app.services.plans.page(None, 2)
-    second = app.services.plans.page(first.items[-1].id, 2)
-    third = app.services.plans.page(second.items[-1].id, 2)
+    first = app.services.plans.page(ADMIN, None, 2)
+    second = app.services.plans.page(ADMIN, first.items[-1].id, 2)
+    third = app.services.plans.page(ADMIN, second.items[-1].id, 2)
     assert [p.id for p in (*first.items, *second.items, *third.items)] == plans
     assert (first.has_next_page, second.has_next_page, third.has_next_page) == (True, True, False)
     events = [
         app.services.external_events.ingest(IngestExternalEvent(plans[0], "t", Severity.LOW, f"e{i}"), PLANNER).id
         for i in range(3)
     ]
-    page = app.services.external_events.page(plans[0], None, 2)
-    rest = app.services.external_events.page(plans[0], page.items[-1].id, 2)
+    page = app.services.external_events.page(ADMIN, plans[0], None, 2)
+    rest = app.services.external_events.page(ADMIN, plans[0], page.items[-1].id, 2)
     assert [e.id for e in (*page.items, *rest.items)] == events
     assert (page.has_next_page, rest.has_next_page) == (True, False)
 
@@ -105,17 +105,17 @@ def test_task_filters(
     app: Application, filtered_plan: tuple[str, dict[str, str]], task_filter: TaskFilter, expected: list[str]
 ) -> None:
     plan_id, ids = filtered_plan
-    page = app.services.tasks.page(plan_id, task_filter, None, 50)
+    page = app.services.tasks.page(ADMIN, plan_id, task_filter, None, 50)
     assert [t.id for t in page.items] == [ids[name] for name in expected]
-    assert app.services.tasks.count(plan_id, task_filter) == len(expected)
+    assert app.services.tasks.count(ADMIN, plan_id, task_filter) == len(expected)
 
 
 def test_filtered_paging_has_next_page(app: Application, filtered_plan: tuple[str, dict[str, str]]) -> None:
     plan_id, ids = filtered_plan
     task_filter = TaskFilter(statuses=(TaskStatus.NOT_STARTED,))
-    first = app.services.tasks.page(plan_id, task_filter, None, 1)
+    first = app.services.tasks.page(ADMIN, plan_id, task_filter, None, 1)
     assert [t.id for t in first.items] == [ids["todo"]]
     assert first.has_next_page
-    second = app.services.tasks.page(plan_id, task_filter, first.items[-1].id, 1)
+    second = app.services.tasks.page(ADMIN, plan_id, task_filter, first.items[-1].id, 1)
     assert [t.id for t in second.items] == [ids["plain"]]
     assert not second.has_next_page

@@ -22,15 +22,15 @@ def test_plan_round_trip(app: Application) -> None:
     )
     assert plan.name == "Launch"
     assert plan.created_at.tzinfo is not None
-    [stored] = app.services.plans.get_many([plan.id])
+    [stored] = app.services.plans.get_many(ADMIN, [plan.id])
     assert stored == plan
     assert stored.calendar == calendar
     assert stored.created_at.utcoffset() == timedelta(0)
-    assert app.services.plans.count() == 1
+    assert app.services.plans.count(ADMIN) == 1
 
 
 def test_task_round_trip(app: Application) -> None:
-    plan = app.services.plans.create(CreatePlan("P"), ADMIN)
+    plan = app.services.plans.create(CreatePlan("P"), PLANNER)
     task = app.services.tasks.create(
         CreateTask(
             plan.id,
@@ -49,15 +49,15 @@ def test_task_round_trip(app: Application) -> None:
     assert task.status is TaskStatus.IN_PROGRESS
     assert task.assignees == ("zoe@example.com", "adam@example.com", "mia@example.com")
     assert task.version == 1
-    [stored] = app.services.tasks.get_many([task.id])
+    [stored] = app.services.tasks.get_many(ADMIN, [task.id])
     assert stored == task
     assert stored is not None
     assert stored.assignees == ("zoe@example.com", "adam@example.com", "mia@example.com")
     assert stored.start_date == date(2025, 2, 28)
     assert stored.estimate == ThreePointEstimate(1.5, 2.25, 7.125)
     assert stored.updated_at.tzinfo is not None
-    assert app.services.tasks.for_plan(plan.id) == [task]
-    assert app.services.plans.task_counts([plan.id, "missing"]) == [1, 0]
+    assert app.services.tasks.for_plan(ADMIN, plan.id) == [task]
+    assert app.services.plans.task_counts(ADMIN, [plan.id, "missing"]) == [1, 0]
 
 
 def test_update_round_trip_reorders_assignees_and_bumps_version(app: Application) -> None:
@@ -67,7 +67,7 @@ def test_update_round_trip_reorders_assignees_and_bumps_version(app: Application
         UpdateTask(task.id, {"assignees": ("c", "a"), "status": TaskStatus.COMPLETED, "estimate": None}, 1), PLANNER
     )
     assert (updated.version, updated.percent_complete) == (2, 100)
-    [stored] = app.services.tasks.get_many([task.id])
+    [stored] = app.services.tasks.get_many(ADMIN, [task.id])
     assert stored == updated
     assert stored is not None
     assert stored.assignees == ("c", "a")
@@ -78,10 +78,10 @@ def test_dependency_round_trip(app: Application) -> None:
     a = app.services.tasks.create(CreateTask(plan.id, "A", duration_days=1), PLANNER)
     b = app.services.tasks.create(CreateTask(plan.id, "B", duration_days=1), PLANNER)
     dep = app.services.dependencies.add(AddDependency(a.id, b.id, lag_days=1.5), PLANNER)
-    assert app.services.dependencies.get(dep.id) == dep
-    assert app.services.dependencies.for_plans([plan.id]) == [dep]
-    assert app.services.dependencies.touching([a.id]) == [dep]
-    assert app.services.dependencies.touching([b.id]) == [dep]
+    assert app.services.dependencies.get(ADMIN, dep.id) == dep
+    assert app.services.dependencies.for_plans(ADMIN, [plan.id]) == [dep]
+    assert app.services.dependencies.touching(ADMIN, [a.id]) == [dep]
+    assert app.services.dependencies.touching(ADMIN, [b.id]) == [dep]
     assert dep.created_at.tzinfo is not None
 
 
@@ -108,13 +108,13 @@ def test_external_event_round_trip(app: Application) -> None:
     )
     assert (event.event_type, event.title) == ("SUPPLIER_DELAY", "Stage late")
     assert event.affected_task_ids == (b.id, a.id)
-    [stored] = app.services.external_events.get_many([event.id])
+    [stored] = app.services.external_events.get_many(ADMIN, [event.id])
     assert stored == event
     assert stored is not None
     assert stored.payload == payload
     assert stored.occurred_at == datetime(2025, 3, 1, 8, 30, 15, 123000, tzinfo=UTC)
-    assert app.services.external_events.affecting([a.id, b.id, "nope"]) == [[event], [event], []]
-    assert app.services.external_events.count(plan.id) == 1
+    assert app.services.external_events.affecting(ADMIN, [a.id, b.id, "nope"]) == [[event], [event], []]
+    assert app.services.external_events.count(ADMIN, plan.id) == 1
 
 
 def test_datetime_with_an_offset_keeps_its_instant(app: Application) -> None:
@@ -124,7 +124,7 @@ def test_datetime_with_an_offset_keeps_its_instant(app: Application) -> None:
     event = app.services.external_events.ingest(
         IngestExternalEvent(plan.id, "x", Severity.LOW, "t", occurred_at=when), PLANNER
     )
-    [stored] = app.services.external_events.get_many([event.id])
+    [stored] = app.services.external_events.get_many(ADMIN, [event.id])
     assert stored is not None
     assert stored.occurred_at == when  # same instant: 10:00 UTC
     assert stored.occurred_at == datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
@@ -134,15 +134,15 @@ def test_viewer_cannot_write_and_nothing_is_stored(app: Application) -> None:
     with pytest.raises(DomainError) as exc:
         app.services.plans.create(CreatePlan("P"), VIEWER)
     assert exc.value.code is ErrorCode.FORBIDDEN
-    assert app.services.plans.count() == 0
+    assert app.services.plans.count(ADMIN) == 0
     assert last_position(app) == 0
 
 
 def test_reads_of_unknown_ids_keep_order_with_none(app: Application) -> None:
     plan = app.services.plans.create(CreatePlan("P"), PLANNER)
     a = app.services.tasks.create(CreateTask(plan.id, "A", duration_days=1), PLANNER)
-    assert app.services.tasks.get_many(["nope", a.id, "nope"]) == [None, a, None]
-    assert app.services.plans.get_many(["x", plan.id]) == [None, plan]
+    assert app.services.tasks.get_many(ADMIN, ["nope", a.id, "nope"]) == [None, a, None]
+    assert app.services.plans.get_many(ADMIN, ["x", plan.id]) == [None, plan]
 
 
 def test_data_survives_a_restart(app: Application, settings: Settings) -> None:
@@ -152,9 +152,9 @@ def test_data_survives_a_restart(app: Application, settings: Settings) -> None:
     app.engine.dispose()
     again = bootstrap(settings)
     try:
-        assert again.services.plans.get_many([plan.id]) == [plan]
-        assert again.services.tasks.for_plan(plan.id) == [task]
+        assert again.services.plans.get_many(ADMIN, [plan.id]) == [plan]
+        assert again.services.tasks.for_plan(ADMIN, plan.id) == [task]
         assert kinds_after(again, 0) == before
-        assert again.services.tasks.count(plan.id, TaskFilter()) == 1
+        assert again.services.tasks.count(ADMIN, plan.id, TaskFilter()) == 1
     finally:
         again.close()

@@ -24,7 +24,7 @@ def test_a_task_stored_under_looser_bounds_reads_and_changes_in_its_other_fields
             task_assignees.insert(), [{"task_id": task.id, "position": i, "assignee": a} for i, a in enumerate(crowd)]
         )
         uow.commit()
-    assert list(app.services.tasks.get_many([task.id])[0].assignees) == crowd
+    assert list(app.services.tasks.get_many(ADMIN, [task.id])[0].assignees) == crowd
     changed = app.services.tasks.update(UpdateTask(task.id, {"percent_complete": 40}), ADMIN)
     assert (len(changed.assignees), changed.percent_complete) == (60, 40)
     with pytest.raises(DomainError) as refused:
@@ -46,6 +46,6 @@ def test_an_event_stored_with_a_large_payload_still_reads(app) -> None:
             .values(payload=big, description="d" * 200_000)
         )
         uow.commit()
-    page = app.services.external_events.page(plan.id, None, 10)
+    page = app.services.external_events.page(ADMIN, plan.id, None, 10)
     assert page.items[0].payload == big
     assert len(page.items[0].description or "") == 200_000

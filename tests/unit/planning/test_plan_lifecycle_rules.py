@@ -13,6 +13,7 @@ import pytest
 from planning.commands import IngestExternalEvent
 from planning.errors import DomainError, ErrorCode, StoreConflict
 from planning.model import ExternalEvent, ExternalEventStatus, Plan, Severity, WorkCalendar
+from planning.model.membership import PlanRole
 from planning.model.simulation import Distribution, Simulation, SimulationStatus
 from planning.principal import Principal
 from planning.services.base import ServiceDeps
@@ -280,6 +281,16 @@ class _Events:
         pass
 
 
+class _Members:
+    """The writer edits plan p1, and nothing else."""
+
+    def role_of(self, plan_id: str, user_id: str) -> PlanRole | None:
+        return PlanRole.EDITOR if (plan_id, user_id) == ("p1", WRITER.user_id) else None
+
+    def roles_of(self, user_id: str, plan_ids: Any) -> dict[str, PlanRole]:
+        return {p: role for p in plan_ids if (role := self.role_of(p, user_id)) is not None}
+
+
 class _Outbox:
     def __init__(self, store: _Store) -> None:
         self.store = store
@@ -294,6 +305,7 @@ class _RacingUnitOfWork:
         self.plans = _Plans()
         self.tasks = _Tasks()
         self.external_events = _Events(store)
+        self.members = _Members()
         self.outbox = _Outbox(store)
 
     def __enter__(self) -> Self:
