@@ -617,7 +617,7 @@ def test_closing_a_command_that_only_read_does_not_wait_for_the_projection(make_
     try:
         _create(writer, plan_id, "behind", duration_days=1)
         assert reader.projector.pending() == 1
-        reader.services.tasks.for_plan(plan_id)
+        reader.services.tasks.for_plan(ADMIN, plan_id)
         # Would block for the whole bound if a reader waited for others' writes.
         assert reader.projection.stop(finish_s=60.0)
         assert reader.projector.pending() == 1
