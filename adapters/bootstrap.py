@@ -16,6 +16,7 @@ from adapters.graph import open_graph
 from adapters.graph.confined import ThreadConfinedGraph
 from adapters.identity import Authenticator, build_identity
 from adapters.locks import process_lock
+from adapters.memo import LruMemo
 from adapters.sql import SqlUnitOfWork, create_store_engine, upgrade
 from adapters.system import SystemClock, TimeOrderedIds
 from planning.ports import DependencyGraph
@@ -88,6 +89,7 @@ def bootstrap(
         projection=projection,
         maintenance_lock=process_lock(engine, GRAPH_PROJECTION_LOCK),
         freshness_wait_s=settings.graph_wait_s,
+        memo=LruMemo(settings.graph_memo_size) if settings.graph_memo_size else None,
     )
     queue.bind(services.simulations.execute)
     return Application(

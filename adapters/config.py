@@ -21,6 +21,7 @@ DEFAULT_MAX_BODY_BYTES = 1 << 20
 #: Measured with `make load` (README, "Under load"): one process (one GIL) is as fast with 4
 #: requests in progress as with 8, and an admitted request then waits behind 3 others, not 7.
 DEFAULT_MAX_IN_FLIGHT = 4
+DEFAULT_GRAPH_MEMO_SIZE = 500_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,9 @@ class Settings:
     #: Requests one server process handles at once; the next is answered HTTP 503 with
     #: ``Retry-After`` at once (health and readiness probes are never refused).
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+    #: How much of plans' graphs and schedules a process keeps between requests, counted in
+    #: tasks plus dependencies (0 keeps nothing).
+    graph_memo_size: int = DEFAULT_GRAPH_MEMO_SIZE
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -73,6 +77,7 @@ class Settings:
             graph_wait_s=_seconds(env, "PLANNER_GRAPH_WAIT_S", 5.0),
             max_body_bytes=_count(env, "PLANNER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, low=1024, high=1 << 30),
             max_in_flight=_count(env, "PLANNER_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT, low=1, high=10_000),
+            graph_memo_size=_count(env, "PLANNER_GRAPH_MEMO_SIZE", DEFAULT_GRAPH_MEMO_SIZE, low=0, high=100_000_000),
         )
 
     @property

@@ -45,5 +45,24 @@ def not_found(kind: str, entity_id: str, *field: str) -> DomainError:
     return DomainError(ErrorCode.NOT_FOUND, f"no {kind} has the id{where}", tuple(field) or None)
 
 
+def stale_version(kind: str, current: int | None = None, expected: int | None = None) -> DomainError:
+    """Optimistic concurrency lost: the entity changed since the caller read it.
+
+    With ``current`` and ``expected`` the message says both; without them (a conditional write
+    that matched no row) only that someone else changed it.
+    """
+    if current is not None and expected is not None:
+        message = f"the {kind} is at version {current}, not {expected}; reload it and try again"
+    else:
+        message = f"the {kind} was changed by someone else; reload it and try again"
+    return DomainError(ErrorCode.STALE_VERSION, message, ("input", "expectedVersion"))
+
+
+def check_version(kind: str, current: int, expected: int | None) -> None:
+    """Raise ``stale_version`` when the caller expected another version than the current one."""
+    if expected is not None and expected != current:
+        raise stale_version(kind, current, expected)
+
+
 class StoreConflict(Exception):
     """Raised by a store when a commit hits a uniqueness rule another transaction won first."""

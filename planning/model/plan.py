@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from planning.errors import DomainError, ErrorCode, invalid
+from planning.errors import check_version, invalid
 from planning.model.calendar import WorkCalendar
 from planning.model.limits import check_optional_text, check_text
 
@@ -48,12 +48,7 @@ class Plan:
         ``event_date`` or ``planner_plan_id`` set to None clears it; the name is trimmed and an
         empty Planner id means none. Answers the plan itself (same version) when nothing changes.
         """
-        if expected_version is not None and expected_version != self.version:
-            raise DomainError(
-                ErrorCode.STALE_VERSION,
-                f"the plan is at version {self.version}, not {expected_version}; reload it and try again",
-                ("input", "expectedVersion"),
-            )
+        check_version("plan", self.version, expected_version)
         unknown = set(changes) - UPDATABLE_FIELDS
         if unknown:
             raise ValueError(f"not updatable: {sorted(unknown)}")

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from planning.errors import DomainError, ErrorCode, invalid
+from planning.errors import check_version, invalid
 from planning.model.enums import TaskStatus
 from planning.model.estimate import ThreePointEstimate
 from planning.model.limits import MAX_ASSIGNEES, check_days, check_optional_text, check_text
@@ -98,12 +98,7 @@ class Task:
 
     def changed(self, changes: dict[str, Any], *, at: datetime, expected_version: int | None) -> Task:
         """Apply a partial update; status and percent complete follow each other when one is omitted."""
-        if expected_version is not None and expected_version != self.version:
-            raise DomainError(
-                ErrorCode.STALE_VERSION,
-                f"the task is at version {self.version}, not {expected_version}; reload it and try again",
-                ("input", "expectedVersion"),
-            )
+        check_version("task", self.version, expected_version)
         check_task_input(changes)
         changes = dict(changes)
         if "status" in changes and "percent_complete" not in changes:

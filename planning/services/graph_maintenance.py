@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from planning.graph_projection import graph_edge, graph_task
 from planning.ports import DependencyGraph, GraphEdge, GraphTask, UnitOfWorkFactory
 from planning.ports.locks import ProcessLock
-from planning.services.projection import GRAPH_CONSUMER, ProjectionBusy, ProjectionLockLost
+from planning.services.projection import GRAPH_CONSUMER, GRAPH_GENERATION, ProjectionBusy, ProjectionLockLost
 
 # How long a rebuild waits for a projector (here or in another process) to let the graph go.
 REBUILD_WAIT_S = 30.0
@@ -77,6 +77,7 @@ class GraphMaintenance:
                 raise ProjectionLockLost("the graph projection lock was lost during the rebuild; run it again")
             with self._uow() as uow:
                 uow.outbox.save_checkpoint(GRAPH_CONSUMER, position)
+                uow.outbox.save_checkpoint(GRAPH_GENERATION, uow.outbox.checkpoint(GRAPH_GENERATION) + 1)
                 uow.commit()
         finally:
             self._lock.release()

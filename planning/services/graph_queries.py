@@ -13,6 +13,7 @@ from planning.model import ExternalEvent, ExternalEventStatus, Plan
 from planning.model.dag import reachable
 from planning.ports import PlanGraph, UnitOfWorkFactory
 from planning.ports.clock import Clock
+from planning.ports.memo import Memo, NoMemo
 from planning.ports.scheduling import Delay, Schedule, Scheduler, ScheduleRequest
 from planning.services.graph_freshness import PlanGraphReader
 
@@ -67,13 +68,26 @@ class GraphQueries:
     """``graph`` answers only when fresh (``FreshPlanGraphs``): every answer here is up to date.
 
     Questions about a stored plan take the caller: a plan it may not read is NOT_FOUND.
+
+    Schedules are kept in ``memo`` for the graph object they were computed from (the fresh
+    graph reader hands out the same object until the plan changes), the calendar, the day and
+    the delays: a plan that did not change is scheduled once a day, not once a request.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, graph: PlanGraphReader, scheduler: Scheduler, clock: Clock) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        graph: PlanGraphReader,
+        scheduler: Scheduler,
+        clock: Clock,
+        *,
+        memo: Memo | None = None,
+    ) -> None:
         self._uow = uow
         self._graph = graph
         self._scheduler = scheduler
         self._clock = clock
+        self._memo: Memo = memo if memo is not None else NoMemo()
 
     def plan_graph(self, caller: Caller, plan_id: str) -> PlanGraph:
         self._require_read(caller, plan_id)
@@ -88,15 +102,23 @@ class GraphQueries:
 
         A delay on a task the graph does not hold (deleted since the delay was read) is dropped.
         """
+        as_of = self._clock.today()
+        key = ("schedule", plan.id, id(graph), plan.calendar, as_of, delays)
+        remembered = self._memo.get(key)
+        if remembered is not None and remembered[0] is graph:  # id() alone may be reused
+            schedule: Schedule = remembered[1]
+            return schedule
         known = {t.task_id for t in graph.tasks}
         request = ScheduleRequest(
             tasks=graph.tasks,
             edges=graph.edges,
             calendar=plan.calendar,
-            as_of=self._clock.today(),
+            as_of=as_of,
             delays=tuple(Delay(tuple(t for t in d.task_ids if t in known), d.days) for d in delays),
         )
-        return self._scheduler.schedule(request)
+        schedule = self._scheduler.schedule(request)
+        self._memo.put(key, (graph, schedule), weight=len(graph.tasks) + 1)
+        return schedule
 
     def forecast_delays_of(self, caller: Caller, plan_id: str) -> tuple[Delay, ...]:
         """The delays in the plan's forecast: its OPEN certain external events'.

@@ -13,7 +13,7 @@ from planning.access import (
     require_in,
 )
 from planning.commands import CreatePlan, DeletePlan, UpdatePlan
-from planning.errors import DomainError, ErrorCode, not_found
+from planning.errors import DomainError, ErrorCode, not_found, stale_version
 from planning.events import PlanEvent, PlanEventKind
 from planning.model import Plan
 from planning.ports import UnitOfWork
@@ -72,11 +72,7 @@ class PlanService:
             if not uow.plans.update(updated):
                 if uow.plans.get(plan.id) is None:
                     raise not_found("plan", cmd.plan_id, "input", "id")
-                raise DomainError(
-                    ErrorCode.STALE_VERSION,
-                    "the plan was changed by someone else; reload it and try again",
-                    ("input", "expectedVersion"),
-                )
+                raise stale_version("plan")
             uow.outbox.append(
                 PlanEvent(updated.id, PlanEventKind.PLAN_UPDATED, updated.id, now, plan_snapshot(updated))
             )

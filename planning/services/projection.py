@@ -14,6 +14,9 @@ from planning.ports import DependencyGraph, GraphEdge, MissingVertex, UnitOfWork
 from planning.ports.locks import ProcessLock
 
 GRAPH_CONSUMER = "graph"
+#: Not a consumer: a counter kept beside the checkpoints, bumped by every rebuild of the graph,
+#: so that what was remembered of the graph before a rebuild is never answered after it.
+GRAPH_GENERATION = "graph:generation"
 #: The events that change the graph. A plan's graph is fresh once the projection has applied
 #: its last event of these kinds; other events (simulations, external events) leave it as it is.
 GRAPH_EVENT_KINDS: frozenset[PlanEventKind] = frozenset(

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from planning.access import Access, store_lookup
 from planning.ports import DependencyGraph
 from planning.ports.locks import ProcessLock
+from planning.ports.memo import Memo
 from planning.ports.scheduling import Scheduler
 from planning.ports.simulation import RiskSimulator, SimulationQueue
 from planning.principal import Principal
@@ -54,9 +55,13 @@ class PlanningServices:
         projection: ProjectionDriver,
         maintenance_lock: ProcessLock,
         freshness_wait_s: float = FRESHNESS_WAIT_S,
+        memo: Memo | None = None,
     ) -> PlanningServices:
-        """``maintenance_lock`` is the graph projection's lock, as a holder of its own."""
-        fresh = FreshPlanGraphs(deps.uow, graph, projection, wait_s=freshness_wait_s)
+        """``maintenance_lock`` is the graph projection's lock, as a holder of its own.
+
+        ``memo`` keeps plans' graphs and schedules between requests (nothing is kept without it).
+        """
+        fresh = FreshPlanGraphs(deps.uow, graph, projection, wait_s=freshness_wait_s, memo=memo)
         return cls(
             plans=PlanService(deps),
             members=MemberService(deps),
@@ -64,7 +69,7 @@ class PlanningServices:
             dependencies=DependencyService(deps),
             external_events=ExternalEventService(deps),
             documents=DocumentService(deps),
-            graph=GraphQueries(deps.uow, fresh, scheduler, deps.clock),
+            graph=GraphQueries(deps.uow, fresh, scheduler, deps.clock, memo=memo),
             graph_maintenance=GraphMaintenance(deps.uow, graph, maintenance_lock),
             simulations=SimulationService(deps, simulator, simulation_queue),
             deps=deps,

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 from planning.access import Caller, Permission, access_of, principal_of, require_in
 from planning.commands import CreateTask, DeleteTask, UpdateTask
-from planning.errors import DomainError, ErrorCode, not_found
+from planning.errors import DomainError, ErrorCode, check_version, not_found, stale_version
 from planning.events import PlanEvent, PlanEventKind
 from planning.model import Dependency, DependencyType, Task, TaskStatus
 from planning.model.task import clean_assignees, implied_percent, implied_status
@@ -138,11 +138,7 @@ class TaskService:
             if not uow.tasks.update(updated):
                 if uow.tasks.get(task.id) is None:
                     raise not_found("task", cmd.task_id, "input", "id")
-                raise DomainError(
-                    ErrorCode.STALE_VERSION,
-                    "the task was changed by someone else; reload it and try again",
-                    ("input", "expectedVersion"),
-                )
+                raise stale_version("task")
             uow.outbox.append(
                 PlanEvent(updated.plan_id, PlanEventKind.TASK_UPDATED, updated.id, now, task_snapshot(updated))
             )
@@ -154,12 +150,7 @@ class TaskService:
         now = self._deps.clock.now()
         with self._deps.uow() as uow:
             task = self._editable(uow, principal_of(caller), cmd.task_id)
-            if cmd.expected_version is not None and cmd.expected_version != task.version:
-                raise DomainError(
-                    ErrorCode.STALE_VERSION,
-                    f"the task is at version {task.version}, not {cmd.expected_version}; reload it and try again",
-                    ("input", "expectedVersion"),
-                )
+            check_version("task", task.version, cmd.expected_version)
             uow.plans.lock(task.plan_id)
             for dep in uow.dependencies.touching([task.id]):
                 uow.dependencies.delete(dep.id)
@@ -169,11 +160,7 @@ class TaskService:
             if not uow.tasks.delete(task.id, cmd.expected_version):
                 if uow.tasks.get(task.id) is None:
                     raise not_found("task", cmd.task_id, "input", "id")
-                raise DomainError(
-                    ErrorCode.STALE_VERSION,
-                    "the task was changed by someone else; reload it and try again",
-                    ("input", "expectedVersion"),
-                )
+                raise stale_version("task")
             uow.outbox.append(PlanEvent(task.plan_id, PlanEventKind.TASK_DELETED, task.id, now, task_snapshot(task)))
             uow.commit()
         return task

@@ -395,9 +395,14 @@ def test_forecast_fields_answer_unavailable_while_the_graph_is_down(
 ) -> None:
     app, double = switchable
     gql = GraphQL(TestClient(create_asgi_app(app), raise_server_exceptions=False))
-    plan_id, _ids = build(gql, CHAIN, CHAIN_EDGES)
+    plan_id, ids = build(gql, CHAIN, CHAIN_EDGES)
     assert forecast(gql, plan_id)["forecastFinishDate"] == iso(4)
     double.down = True
+    # Nothing changed since the graph was read: what was read is still the truth.
+    assert forecast(gql, plan_id)["forecastFinishDate"] == iso(4)
+    # A change the graph cannot take: the write succeeds, the forecast says it is behind.
+    changed = gql(PLANS, {"input": {"id": ids["C"], "durationDays": 9}}, "UpdateTask")["updateTask"]
+    assert changed["userErrors"] == []
     for query in (
         "query($id: ID!) { plan(id: $id) { forecastFinishDate } }",
         "query($id: ID!) { plan(id: $id) { tasks { edges { node { forecastStart forecastFinish } } } } }",
