@@ -27,9 +27,7 @@ ADMIN = Principal("bench", frozenset({"admin"}))
 def plan_document(n_tasks: int, seed: int) -> dict[str, object]:
     rng = random.Random(seed)
     tasks = [{"key": f"t{i:05d}", "title": f"Task {i}", "durationDays": rng.randint(1, 10)} for i in range(n_tasks)]
-    deps = {
-        (f"t{rng.randrange(max(0, i - 50), i):05d}", f"t{i:05d}") for i in range(1, n_tasks) for _ in range(3)
-    }
+    deps = {(f"t{rng.randrange(max(0, i - 50), i):05d}", f"t{i:05d}") for i in range(1, n_tasks) for _ in range(3)}
     return {
         "name": "memo bench",
         "tasks": tasks,
