@@ -49,6 +49,9 @@ class Settings:
     #: Requests one server process handles at once; the next is answered HTTP 503 with
     #: ``Retry-After`` at once (health and readiness probes are never refused).
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+    #: A server runs the optimisation agent in the background for each ingested external event
+    #: (``PLANNER_AGENT_BACKGROUND``); off, proposals come only from proposeActions.
+    agent_background: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -73,6 +76,7 @@ class Settings:
             graph_wait_s=_seconds(env, "PLANNER_GRAPH_WAIT_S", 5.0),
             max_body_bytes=_count(env, "PLANNER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, low=1024, high=1 << 30),
             max_in_flight=_count(env, "PLANNER_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT, low=1, high=10_000),
+            agent_background=_flag(env.get("PLANNER_AGENT_BACKGROUND"), default=True),
         )
 
     @property

@@ -6,8 +6,11 @@ from planning.access import Access, store_lookup
 from planning.ports import DependencyGraph
 from planning.ports.locks import ProcessLock
 from planning.ports.scheduling import Scheduler
+from planning.ports.scoring import VariantScorer
 from planning.ports.simulation import RiskSimulator, SimulationQueue
 from planning.principal import Principal
+from planning.services.actions import ActionService
+from planning.services.agent import OptimisationAgent
 from planning.services.base import ServiceDeps
 from planning.services.dependencies import DependencyService
 from planning.services.documents import DocumentService
@@ -36,6 +39,7 @@ class PlanningServices:
     graph_maintenance: GraphMaintenance
     simulations: SimulationService
     deps: ServiceDeps
+    actions: ActionService
 
     def access(self, principal: Principal) -> Access:
         """A caller's ``Access`` for one request: hand it to every service the request calls, so
@@ -53,10 +57,13 @@ class PlanningServices:
         simulation_queue: SimulationQueue,
         projection: ProjectionDriver,
         maintenance_lock: ProcessLock,
+        scorer: VariantScorer,
         freshness_wait_s: float = FRESHNESS_WAIT_S,
     ) -> PlanningServices:
         """``maintenance_lock`` is the graph projection's lock, as a holder of its own."""
         fresh = FreshPlanGraphs(deps.uow, graph, projection, wait_s=freshness_wait_s)
+        tasks = TaskService(deps)
+        dependencies = DependencyService(deps)
         return cls(
             plans=PlanService(deps),
             members=MemberService(deps),
@@ -68,4 +75,5 @@ class PlanningServices:
             graph_maintenance=GraphMaintenance(deps.uow, graph, maintenance_lock),
             simulations=SimulationService(deps, simulator, simulation_queue),
             deps=deps,
+            actions=ActionService(deps, OptimisationAgent(scheduler, scorer), tasks, dependencies),
         )
