@@ -27,9 +27,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+from planning.documents import PlanDocument
+from planning.errors import invalid
 from planning.graph_projection import graph_edge, graph_task
 from planning.model import Dependency, ExternalEvent, ExternalEventStatus, Plan, Task, TaskStatus
 from planning.model.action import ActionType, ExpectedImpact
@@ -422,3 +424,45 @@ def _points(points: Sequence[float]) -> dict[str, float]:
 def _days(task: Task) -> str:
     points = task.scheduling_points
     return "?" if points is None else f"{points[1]:g}"
+
+
+def document_input(doc: PlanDocument, event: ExternalEvent, *, as_of: date, at: datetime) -> AgentInput:
+    """The agent's input for a plan document that is not stored (task keys serve as ids), with a
+    what-if ``event`` besides the document's own events."""
+    plan = Plan(
+        id=event.plan_id,
+        name=doc.name,
+        planner_plan_id=doc.planner_plan_id,
+        event_date=doc.event_date,
+        calendar=doc.calendar,
+        created_at=at,
+        updated_at=at,
+    )
+    tasks = tuple(
+        Task(
+            id=t.key,
+            plan_id=plan.id,
+            title=t.title,
+            status=t.status,
+            percent_complete=t.percent_complete,
+            start_date=t.start_date,
+            due_date=t.due_date,
+            duration_days=t.duration_days,
+            estimate=t.estimate,
+            assignees=t.assignees,
+            planner_task_id=t.planner_task_id,
+            version=1,
+            created_at=at,
+            updated_at=at,
+        )
+        for t in doc.tasks
+    )
+    deps = tuple(
+        Dependency(f"{d.predecessor}->{d.successor}", plan.id, d.predecessor, d.successor, d.type, d.lag_days, at)
+        for d in doc.dependencies
+    )
+    keys = {t.key for t in doc.tasks}
+    unknown = [k for k in event.affected_task_ids if k not in keys]
+    if unknown:
+        raise invalid(f"the plan document has no task with key {unknown[0]!r}", "event")
+    return AgentInput(plan, tasks, deps, (*doc.external_events(plan.id), event), event, as_of)

@@ -50,7 +50,8 @@ def _applied_as_parameters(action: ProposedAction, tasks: dict[str, Task], app: 
     if action.action_type is ActionType.SHIFT_DATES:
         for entry in params["tasks"]:
             task = now[entry["taskId"]]
-            assert task.start_date is not None and task.due_date is not None
+            assert task.start_date is not None
+            assert task.due_date is not None
             assert (task.start_date.isoformat(), task.due_date.isoformat()) == (
                 entry["startDate"]["to"],
                 entry["dueDate"]["to"],
@@ -81,7 +82,7 @@ def _applied_as_parameters(action: ProposedAction, tasks: dict[str, Task], app: 
 
 
 def test_demo_event_gets_ranked_proposals_that_apply_exactly(app: Application) -> None:
-    plan, tasks, critical = _demo(app)
+    plan, _tasks, critical = _demo(app)
     event_id = _delay(app, plan.id, critical[0])
     event = app.services.external_events.get_many(PLANNER, [event_id])[0]
     assert event is not None
@@ -93,7 +94,8 @@ def test_demo_event_gets_ranked_proposals_that_apply_exactly(app: Application) -
     assert len(types) >= 2
     assert [a.rank for a in proposals] == list(range(1, len(proposals) + 1))
     gains = [a.expected_impact.gain for a in proposals]
-    assert all(g >= 0 for g in gains) and gains == sorted(gains, reverse=True)
+    assert all(g >= 0 for g in gains)
+    assert gains == sorted(gains, reverse=True)
     for action in proposals:
         assert action.status is ActionStatus.PENDING
         assert f"{action.expected_impact.on_time_probability_before:.1%}" in action.rationale
@@ -112,8 +114,10 @@ def test_demo_event_gets_ranked_proposals_that_apply_exactly(app: Application) -
         assert applied.decided_at is not None
         _applied_as_parameters(applied, before, app)
         kinds = [k for k, _ in kinds_after(app, mark)]
-        assert kinds[0] == "ACTION_APPROVED" and kinds[-1] == "ACTION_APPLIED"
-        assert set(kinds[1:-1]) <= {"TASK_UPDATED", "DEPENDENCY_REMOVED", "DEPENDENCY_ADDED"} and kinds[1:-1]
+        assert kinds[0] == "ACTION_APPROVED"
+        assert kinds[-1] == "ACTION_APPLIED"
+        assert set(kinds[1:-1]) <= {"TASK_UPDATED", "DEPENDENCY_REMOVED", "DEPENDENCY_ADDED"}
+        assert kinds[1:-1]
         with pytest.raises(DomainError) as again:
             app.services.actions.approve(action.id, PLANNER)
         assert again.value.code is ErrorCode.ALREADY_DECIDED
@@ -129,7 +133,8 @@ def test_demo_event_gets_ranked_proposals_that_apply_exactly(app: Application) -
     kinds_seen = {e.kind for e in entries}
     assert {ActivityKind.ACTION_PROPOSED, ActivityKind.ACTION_APPROVED, ActivityKind.ACTION_APPLIED} <= kinds_seen
     changes = [e for e in entries if e.kind is ActivityKind.ACTION_CHANGE]
-    assert changes and all(e.actor == PLANNER.user_id and e.before != e.after for e in changes)
+    assert changes
+    assert all(e.actor == PLANNER.user_id and e.before != e.after for e in changes)
 
 
 def _small_plan(app: Application) -> tuple[Plan, dict[str, Task]]:
@@ -236,7 +241,8 @@ def test_four_concurrent_approvals_apply_the_action_once(app: Application) -> No
         thread.join(60)
     assert sorted(str(getattr(o, "status", o)) for o in outcomes) == ["ALREADY_DECIDED"] * 3 + ["APPLIED"]
     task = app.services.tasks.get_many(ADMIN, [task_id])[0]
-    assert task is not None and task.version == version + 1  # applied once
+    assert task is not None
+    assert task.version == version + 1
 
 
 def test_the_trigger_proposes_for_each_new_event_once_even_after_a_restart(app: Application) -> None:
