@@ -11,6 +11,8 @@ from adapters.config import Settings
 from adapters.engine.queue import ThreadSimulationQueue
 from adapters.engine.scheduler import EngineScheduler
 from adapters.engine.simulator import EngineSimulator
+from adapters.engine.variant_scorer import EngineVariantScorer
+from adapters.events.agent_runner import AgentRunner
 from adapters.events.graph_projection import ProjectionRunner
 from adapters.graph import open_graph
 from adapters.graph.confined import ThreadConfinedGraph
@@ -21,6 +23,7 @@ from adapters.sql import SqlUnitOfWork, create_store_engine, upgrade
 from adapters.system import SystemClock, TimeOrderedIds
 from planning.ports import DependencyGraph
 from planning.principal import Principal
+from planning.services.agent_trigger import AgentTrigger
 from planning.services.base import ServiceDeps
 from planning.services.projection import GraphProjector
 from planning.services.registry import PlanningServices
@@ -28,6 +31,8 @@ from resolvers.context import RequestContext
 
 #: The one lock that a projector or a rebuild holds while it writes the graph.
 GRAPH_PROJECTION_LOCK = "graph-projection"
+#: The one lock that the optimisation agent's trigger holds while it works through the outbox.
+AGENT_TRIGGER_LOCK = "optimisation-agent"
 
 
 @dataclass
@@ -40,6 +45,8 @@ class Application:
     projection: ProjectionRunner
     simulation_queue: ThreadSimulationQueue
     identity: Authenticator
+    #: The optimisation agent's background trigger; a server starts it (``agent_background``).
+    agent: AgentRunner | None = None
 
     def context(self, principal: Principal) -> RequestContext:
         return RequestContext(services=self.services, principal=principal)
@@ -54,6 +61,8 @@ class Application:
         # Cancels queued runs and stops a running one at its next progress report (both stay
         # QUEUED in the store for the next start's recover()), so closing does not wait them out.
         self.simulation_queue.shutdown(wait=True)
+        if self.agent is not None:
+            self.agent.stop()
         self.projection.stop(finish_s=finish_projection_s)
         self.graph.close()
         self.engine.dispose()
@@ -77,7 +86,14 @@ def bootstrap(
     # each commit (synchronously while the graph is healthy, see ProjectionRunner's breaker).
     projector = GraphProjector(lambda: SqlUnitOfWork(engine), graph, process_lock(engine, GRAPH_PROJECTION_LOCK))
     projection = ProjectionRunner(projector)
-    deps = ServiceDeps(uow=lambda: SqlUnitOfWork(engine, on_commit=projection.kick), clock=clock, ids=TimeOrderedIds())
+    agent_kick: list[Callable[[], None]] = []
+
+    def committed() -> None:
+        projection.kick()
+        for kick in agent_kick:
+            kick()
+
+    deps = ServiceDeps(uow=lambda: SqlUnitOfWork(engine, on_commit=committed), clock=clock, ids=TimeOrderedIds())
     identity = build_identity(settings)
     queue = ThreadSimulationQueue()
     services = PlanningServices.build(
@@ -90,8 +106,11 @@ def bootstrap(
         maintenance_lock=process_lock(engine, GRAPH_PROJECTION_LOCK),
         freshness_wait_s=settings.graph_wait_s,
         memo=LruMemo(settings.graph_memo_size) if settings.graph_memo_size else None,
+        scorer=EngineVariantScorer(),
     )
     queue.bind(services.simulations.execute)
+    agent = AgentRunner(AgentTrigger(deps.uow, services.actions, process_lock(engine, AGENT_TRIGGER_LOCK)))
+    agent_kick.append(agent.kick)
     return Application(
         settings=settings,
         engine=engine,
@@ -101,4 +120,5 @@ def bootstrap(
         projection=projection,
         simulation_queue=queue,
         identity=identity,
+        agent=agent,
     )

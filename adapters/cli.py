@@ -420,6 +420,12 @@ def _simulate(args: argparse.Namespace) -> int:
         request, titles, name = sim.request_for(args, load_plan)
     except sim.SimulateError as exc:
         raise CliError(str(exc)) from None
+    agent = None
+    if getattr(args, "event", None):
+        try:
+            agent = sim.agent_run(args)
+        except sim.SimulateError as exc:
+            raise CliError(str(exc)) from None
     result = sim.run(request, show_progress=sys.stderr.isatty() and not args.json)
     if args.plot:
         sim.plot(result, request, name, args.plot)
@@ -427,9 +433,13 @@ def _simulate(args: argparse.Namespace) -> int:
         out = {"plan": name, "asOf": request.as_of.isoformat(), **result}
         out["eventDate"] = request.event_date.isoformat() if request.event_date else None
         out["taskTitles"] = titles
+        if agent is not None:
+            out["whatIf"] = sim.proposals_json(agent)
         print(json.dumps(out, indent=2))
     else:
         print(sim.summary(result, request, titles, name))
+        if agent is not None:
+            print(sim.proposals_text(agent, args.event))
         if args.plot:
             print(f"plot written to {args.plot}")
     return 0

@@ -53,6 +53,9 @@ class Settings:
     #: How much of plans' graphs and schedules a process keeps between requests, counted in
     #: tasks plus dependencies (0 keeps nothing).
     graph_memo_size: int = DEFAULT_GRAPH_MEMO_SIZE
+    #: A server runs the optimisation agent in the background for each ingested external event
+    #: (``PLANNER_AGENT_BACKGROUND``); off, proposals come only from proposeActions.
+    agent_background: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -78,6 +81,7 @@ class Settings:
             max_body_bytes=_count(env, "PLANNER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, low=1024, high=1 << 30),
             max_in_flight=_count(env, "PLANNER_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT, low=1, high=10_000),
             graph_memo_size=_count(env, "PLANNER_GRAPH_MEMO_SIZE", DEFAULT_GRAPH_MEMO_SIZE, low=0, high=100_000_000),
+            agent_background=_flag(env.get("PLANNER_AGENT_BACKGROUND"), default=True),
         )
 
     @property

@@ -7,16 +7,19 @@ import json
 import random
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from adapters.engine.scheduler import EngineScheduler
 from adapters.engine.simulator import EngineSimulator
+from adapters.engine.variant_scorer import EngineVariantScorer
 from planning.documents import parse_document
 from planning.errors import DomainError
-from planning.model import TaskStatus
+from planning.model import ExternalEvent, Severity, TaskStatus
 from planning.model.simulation import DEFAULT_ITERATIONS, Distribution
 from planning.ports.simulation import SimulationRequest
+from planning.services.agent import AgentRun, OptimisationAgent, document_input
 from planning.services.simulations import RunSimulation, document_request
 
 TOP = 5
@@ -38,6 +41,13 @@ def add_parser(sub: Any, handler: Callable[[argparse.Namespace], int]) -> None:
     cmd.add_argument("--distribution", choices=[d.value.lower() for d in Distribution], default="pert")
     cmd.add_argument("--json", action="store_true", help="print the result as JSON")
     cmd.add_argument("--plot", type=Path, default=None, metavar="PNG", help="write a histogram and cumulative curve")
+    cmd.add_argument(
+        "--event",
+        default=None,
+        metavar="TASK_KEY:DAYS[:PROBABILITY]",
+        help="a what-if external event delaying a task of the document (certain unless PROBABILITY is given): "
+        "prints the optimisation agent's ranked proposals for it",
+    )
     cmd.set_defaults(handler=handler)
 
 
@@ -143,3 +153,87 @@ def plot(result: dict[str, Any], request: SimulationRequest, name: str, path: Pa
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def what_if_event(spec: str, at: datetime) -> ExternalEvent:
+    """``TASK_KEY:DAYS[:PROBABILITY]`` as an external event of the document."""
+    parts = spec.rsplit(":", 2) if spec.count(":") >= 2 else spec.rsplit(":", 1)
+    if len(parts) < 2 or not parts[0]:
+        raise SimulateError(f"--event {spec!r}: expected TASK_KEY:DAYS or TASK_KEY:DAYS:PROBABILITY")
+    try:
+        days = float(parts[1])
+        probability = float(parts[2]) if len(parts) == 3 else None
+    except ValueError:
+        raise SimulateError(f"--event {spec!r}: DAYS and PROBABILITY must be numbers") from None
+    try:
+        return ExternalEvent(
+            id="document-what-if",
+            plan_id="document",
+            event_type="what_if",
+            severity=Severity.HIGH,
+            title=f"{parts[0]} delayed {days:g} days",
+            description=None,
+            source="planner simulate --event",
+            occurred_at=at,
+            received_at=at,
+            delay_days=days,
+            probability=probability,
+            payload=None,
+            affected_task_ids=(parts[0],),
+            idempotency_key=None,
+        )
+    except DomainError as exc:
+        raise SimulateError(f"--event {spec!r}: {exc.message}") from None
+
+
+def agent_run(args: argparse.Namespace) -> AgentRun:
+    """The optimisation agent's proposals for ``--event`` on the document ``args.source``."""
+    path = Path(args.source)
+    if not (path.suffix == ".json" or path.exists()):
+        raise SimulateError("--event works on a plan document (a JSON file), not a stored plan: use proposeActions")
+    try:
+        doc = parse_document(json.loads(path.read_text(encoding="utf-8")))
+        at = datetime.now(UTC)
+        inp = document_input(doc, what_if_event(args.event, at), as_of=args.as_of or doc.as_of or date.today(), at=at)
+        return OptimisationAgent(EngineScheduler(), EngineVariantScorer()).run(inp)
+    except DomainError as exc:
+        raise SimulateError(f"{path}: {exc.message}") from None
+
+
+def proposals_json(run: AgentRun) -> dict[str, Any]:
+    return {
+        "targetDate": run.target_date.isoformat(),
+        "criticalPathDelayDays": run.critical_path_delay_days,
+        "onTimeProbability": run.on_time_probability,
+        "iterations": run.iterations,
+        "seed": run.seed,
+        "proposals": [
+            {
+                "rank": p.rank,
+                "actionType": p.candidate.action_type.value,
+                "parameters": p.candidate.parameters,
+                "expectedImpact": p.impact.to_json(),
+                "rationale": p.rationale,
+            }
+            for p in run.proposals
+        ],
+    }
+
+
+def proposals_text(run: AgentRun, event: str) -> str:
+    lines = [
+        f"What if {event}: critical path {run.critical_path_delay_days:+g} days; on time by "
+        f"{run.target_date.isoformat()}: {run.on_time_probability:.1%} "
+        f"({run.iterations:,} iterations, seed {run.seed})",
+        f"Proposals, best first ({len(run.proposals)} of {run.candidates} candidates kept):",
+    ]
+    for p in run.proposals:
+        impact = p.impact
+        lines.append(
+            f"  {p.rank:2d}. {p.candidate.action_type.value:<14} on time {impact.on_time_probability_before:6.1%} -> "
+            f"{impact.on_time_probability_after:6.1%}  mean finish {impact.finish_date_delta_days:+6.2f} days"
+        )
+        lines.append(f"      {p.rationale}")
+    if not run.proposals:
+        lines.append("  none: no candidate keeps the on-time probability")
+    return "\n".join(lines)

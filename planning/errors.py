@@ -16,6 +16,7 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "FORBIDDEN"
     CONFLICT = "CONFLICT"
     UNAVAILABLE = "UNAVAILABLE"
+    ALREADY_DECIDED = "ALREADY_DECIDED"
 
 
 class DomainError(Exception):

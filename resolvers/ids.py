@@ -8,7 +8,7 @@ import binascii
 from planning.errors import invalid
 from planning.model.limits import storable_problem
 
-NODE_TYPES = frozenset({"Plan", "Task", "Dependency", "ExternalEvent", "Simulation"})
+NODE_TYPES = frozenset({"Plan", "Task", "Dependency", "ExternalEvent", "Simulation", "ProposedAction"})
 
 
 def to_global_id(type_name: str, raw_id: str) -> str:

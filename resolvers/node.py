@@ -4,6 +4,7 @@ import asyncio
 from typing import Any
 
 from planning.errors import DomainError
+from resolvers import actions
 from resolvers.context import RequestContext
 from resolvers.errors import BadRequest
 from resolvers.ids import parse_global_id
@@ -25,6 +26,8 @@ async def node(ctx: RequestContext, _parent: None, args: dict[str, Any]) -> obje
         return await loaders.external_event_by_id.load(raw)
     if type_name == "Simulation":
         return await loaders.simulation_by_id.load(raw)
+    if type_name == "ProposedAction":
+        return await actions.action_by_id(ctx, raw)
     if type_name == "Dependency":
         return await asyncio.to_thread(ctx.services.dependencies.get, ctx.access, raw)
     return None

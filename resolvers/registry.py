@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from resolvers import dependencies, external_events, graph, members, node, plans, simulations, tasks
+from resolvers import actions, dependencies, external_events, graph, members, node, plans, simulations, tasks
 from resolvers.context import RequestContext
 from resolvers.ids import to_global_id
 
@@ -80,6 +80,15 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("Simulation", "result"): _simulation_result,
     ("TaskCriticality", "task"): simulations.share_task,
     ("TaskSensitivity", "task"): simulations.share_task,
+    ("ProposedAction", "id"): _global_id("ProposedAction"),
+    ("ProposedAction", "parameters"): actions.parameters,
+    ("ProposedAction", "expectedImpact"): actions.expected_impact,
+    ("ProposedAction", "task"): actions.task,
+    ("ProposedAction", "externalEvent"): actions.external_event,
+    ("Plan", "proposedActions"): actions.proposed_actions,
+    ("Mutation", "proposeActions"): actions.propose_actions,
+    ("Mutation", "approveAction"): actions.approve_action,
+    ("Mutation", "rejectAction"): actions.reject_action,
 }
 
 

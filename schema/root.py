@@ -12,12 +12,19 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from planning.errors import DomainError
-from resolvers import dependencies, external_events, members, node, plans, simulations, tasks
+from resolvers import actions, dependencies, external_events, members, node, plans, simulations, tasks
 from resolvers.errors import BadRequest, Unavailable
 from schema.arguments import graphql_args
 from schema.error_codes import ErrorCodes
 from schema.limits import DEFAULT_LIMITS, DocumentLimits, SchemaLimits
 from schema.scalars import SCALARS
+from schema.types.actions import (
+    DecideActionInput,
+    DecideActionPayload,
+    ProposeActionsInput,
+    ProposeActionsPayload,
+    ProposedActionType,
+)
 from schema.types.common import Connection, First, Node
 from schema.types.dependencies import (
     AddDependencyInput,
@@ -195,6 +202,36 @@ class Mutation:
     ) -> PlanMemberPayload:
         return await members.remove_plan_member(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
 
+    @strawberry.mutation(
+        description="Run the optimisation agent for an OPEN event now: its pending proposals are replaced by new "
+        "ones, best first (decided ones stay). A server also runs it for each new event in the background."
+    )
+    async def propose_actions(
+        self,
+        info: strawberry.Info,
+        input: ProposeActionsInput,  # noqa: A002
+    ) -> ProposeActionsPayload:
+        return await actions.propose_actions(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Apply a PENDING action (editors): STALE_VERSION when a task it touches changed since it was "
+        "proposed, ALREADY_DECIDED when it has been decided."
+    )
+    async def approve_action(
+        self,
+        info: strawberry.Info,
+        input: DecideActionInput,  # noqa: A002
+    ) -> DecideActionPayload:
+        return await actions.approve_action(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Keep a PENDING action as REJECTED with the reason given (editors).")
+    async def reject_action(
+        self,
+        info: strawberry.Info,
+        input: DecideActionInput,  # noqa: A002
+    ) -> DecideActionPayload:
+        return await actions.reject_action(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
+
 
 def _masked(error: GraphQLError) -> bool:
     """Hide faults, never the client's own mistakes; log each fault with its traceback.
@@ -234,7 +271,7 @@ def build_schema(*, production: bool = False, limits: SchemaLimits = DEFAULT_LIM
     return PlannerSchema(
         query=Query,
         mutation=Mutation,
-        types=[PlanType, TaskType, DependencyType, ExternalEventType, SimulationType],
+        types=[PlanType, TaskType, DependencyType, ExternalEventType, SimulationType, ProposedActionType],
         extensions=extensions,  # type: ignore[arg-type]
         config=StrawberryConfig(scalar_map=SCALARS, disable_field_suggestions=production),
     )

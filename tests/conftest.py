@@ -69,7 +69,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Any) -> Settings:
-    return Settings(database_url=database_url, graph_url=f"gremlite:{tmp_path}/graph.db", data_dir=str(tmp_path))
+    # The agent's background runs would add proposals to the outbox behind other tests' backs;
+    # tests of the agent turn it on themselves.
+    return Settings(
+        database_url=database_url,
+        graph_url=f"gremlite:{tmp_path}/graph.db",
+        data_dir=str(tmp_path),
+        agent_background=False,
+    )
 
 
 @pytest.fixture

@@ -116,6 +116,8 @@ def create_asgi_app(app: Application, *, sweep_interval_s: float = STALE_SWEEP_I
         if recovered:
             log.info("simulations recovered after a restart", count=recovered)
         app.projection.start()
+        if app.agent is not None and app.settings.agent_background:
+            app.agent.start()
         sweeper = asyncio.create_task(_sweep_simulations(app, sweep_interval_s))
         yield
         sweeper.cancel()

@@ -142,6 +142,11 @@ proposed_actions = Table(
     Column("created_at", Timestamp, nullable=False),
     Column("decided_at", Timestamp),
     Column("decided_by", String(320)),
+    # Since 0008: the order of an event's proposals, the versions of the tasks an action touches
+    # when proposed (approving checks them), and a rejection's reason.
+    Column("rank", Integer, nullable=False, server_default="1"),
+    Column("task_versions", Json),
+    Column("decision_note", Text),
 )
 
 # The seed's monte_carlo_results: one row a run, its result as JSON.
@@ -220,3 +225,5 @@ Index("ix_plan_members_user_id", plan_members.c.user_id)
 Index("ix_plan_activity_plan_id", plan_activity.c.plan_id, plan_activity.c.id)
 # Whether the graph has applied a plan's last change: the newest position of one plan.
 Index("ix_outbox_plan_position", outbox.c.plan_id, outbox.c.position)
+# An event's pending proposals (replaced when the agent runs again for it).
+Index("ix_proposed_actions_event_status", proposed_actions.c.external_event_id, proposed_actions.c.status)

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DataError, IntegrityError
 
 from adapters.sql.repositories import (
+    SqlActionRepository,
     SqlActivityLog,
     SqlDependencyRepository,
     SqlExternalEventRepository,
@@ -35,6 +36,7 @@ class SqlUnitOfWork:
     members: SqlMemberRepository
     activity: SqlActivityLog
     outbox: SqlOutbox
+    actions: SqlActionRepository
 
     def __init__(self, engine: Engine, on_commit: Callable[[], None] | None = None) -> None:
         self._engine = engine
@@ -54,6 +56,7 @@ class SqlUnitOfWork:
         self.members = SqlMemberRepository(conn)
         self.activity = SqlActivityLog(conn)
         self.outbox = SqlOutbox(conn)
+        self.actions = SqlActionRepository(conn)
         return self
 
     def __exit__(

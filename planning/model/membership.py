@@ -54,6 +54,13 @@ class ActivityKind(StrEnum):
     MEMBER_ADDED = "MEMBER_ADDED"
     MEMBER_UPDATED = "MEMBER_UPDATED"
     MEMBER_REMOVED = "MEMBER_REMOVED"
+    # The optimisation agent's actions (planning.services.actions): the subject is the action id,
+    # or for ACTION_CHANGE the task or dependency an applied action changed.
+    ACTION_PROPOSED = "ACTION_PROPOSED"
+    ACTION_APPROVED = "ACTION_APPROVED"
+    ACTION_REJECTED = "ACTION_REJECTED"
+    ACTION_APPLIED = "ACTION_APPLIED"
+    ACTION_CHANGE = "ACTION_CHANGE"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from planning.events import OutboxMessage, PlanEvent, PlanEventKind
 from planning.model import Dependency, ExternalEvent, ExternalEventStatus, Plan, Task, TaskStatus
+from planning.model.action import ActionStatus, ProposedAction
 from planning.model.membership import ActivityEntry, PlanMember, PlanRole
 from planning.model.simulation import Simulation, SimulationStatus
 
@@ -198,3 +199,23 @@ class Outbox(Protocol):
     def save_checkpoint(self, consumer: str, position: int) -> None:
         """Set the position, even backwards (a rebuild starts the consumer over from it)."""
         ...
+
+
+class ActionRepository(Protocol):
+    """The optimisation agent's proposals (``planning.model.action``); pages in id order."""
+
+    def add(self, action: ProposedAction) -> None: ...
+    def get(self, action_id: str) -> ProposedAction | None: ...
+    def get_many(self, action_ids: Sequence[str]) -> list[ProposedAction]: ...
+    def pending_for_event(self, external_event_id: str) -> list[ProposedAction]: ...
+    def delete(self, action_ids: Sequence[str]) -> None: ...
+    def decide(self, action: ProposedAction) -> bool:
+        """Store the decision of ``action`` (status, decided at/by, note) if the stored action is
+        still PENDING; False when it is not (another decision won). Conditional, in the caller's
+        transaction: of concurrent decisions exactly one is stored."""
+        ...
+
+    def page(
+        self, plan_id: str, status: ActionStatus | None, after: str | None, limit: int
+    ) -> list[ProposedAction]: ...
+    def count(self, plan_id: str, status: ActionStatus | None) -> int: ...

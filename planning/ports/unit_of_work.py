@@ -5,6 +5,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from planning.ports.repositories import (
+    ActionRepository,
     ActivityLog,
     DependencyRepository,
     ExternalEventRepository,
@@ -27,6 +28,7 @@ class UnitOfWork(Protocol):
     members: MemberRepository
     activity: ActivityLog
     outbox: Outbox
+    actions: ActionRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

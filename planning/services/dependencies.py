@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from planning.access import Caller, Permission, access_in, access_of, principal_of, require_in
 from planning.commands import AddDependency, RemoveDependency
@@ -9,6 +10,7 @@ from planning.events import PlanEvent, PlanEventKind
 from planning.model import Dependency, Task
 from planning.model.dag import path_between
 from planning.model.limits import check_days
+from planning.ports import UnitOfWork
 from planning.services.base import ServiceDeps
 from planning.snapshots import dependency_snapshot
 
@@ -88,6 +90,30 @@ class DependencyService:
             )
             uow.commit()
         return dep
+
+    def store_lag_change(self, uow: UnitOfWork, dep: Dependency, lag_days: float, *, at: datetime) -> Dependency:
+        """Give the link another lag in the caller's unit of work: the dependency is replaced by
+        one with a new id (DEPENDENCY_REMOVED, then DEPENDENCY_ADDED), as removing and adding it
+        would. The caller has checked access and commits. How an approved action changes a lag."""
+        check_days(lag_days, "lagDays", negative=True)
+        uow.dependencies.delete(dep.id)
+        uow.outbox.append(
+            PlanEvent(dep.plan_id, PlanEventKind.DEPENDENCY_REMOVED, dep.id, at, dependency_snapshot(dep))
+        )
+        changed = Dependency(
+            id=self._deps.ids.new_id(),
+            plan_id=dep.plan_id,
+            predecessor_id=dep.predecessor_id,
+            successor_id=dep.successor_id,
+            type=dep.type,
+            lag_days=lag_days,
+            created_at=at,
+        )
+        uow.dependencies.add(changed)
+        uow.outbox.append(
+            PlanEvent(changed.plan_id, PlanEventKind.DEPENDENCY_ADDED, changed.id, at, dependency_snapshot(changed))
+        )
+        return changed
 
     # Reads: only what the caller may read (``planning.access``); the rest is as if it did not exist.
 

@@ -7,8 +7,11 @@ from planning.ports import DependencyGraph
 from planning.ports.locks import ProcessLock
 from planning.ports.memo import Memo
 from planning.ports.scheduling import Scheduler
+from planning.ports.scoring import VariantScorer
 from planning.ports.simulation import RiskSimulator, SimulationQueue
 from planning.principal import Principal
+from planning.services.actions import ActionService
+from planning.services.agent import OptimisationAgent
 from planning.services.base import ServiceDeps
 from planning.services.dependencies import DependencyService
 from planning.services.documents import DocumentService
@@ -37,6 +40,7 @@ class PlanningServices:
     graph_maintenance: GraphMaintenance
     simulations: SimulationService
     deps: ServiceDeps
+    actions: ActionService
 
     def access(self, principal: Principal) -> Access:
         """A caller's ``Access`` for one request: hand it to every service the request calls, so
@@ -54,6 +58,7 @@ class PlanningServices:
         simulation_queue: SimulationQueue,
         projection: ProjectionDriver,
         maintenance_lock: ProcessLock,
+        scorer: VariantScorer,
         freshness_wait_s: float = FRESHNESS_WAIT_S,
         memo: Memo | None = None,
     ) -> PlanningServices:
@@ -62,15 +67,18 @@ class PlanningServices:
         ``memo`` keeps plans' graphs and schedules between requests (nothing is kept without it).
         """
         fresh = FreshPlanGraphs(deps.uow, graph, projection, wait_s=freshness_wait_s, memo=memo)
+        tasks = TaskService(deps)
+        dependencies = DependencyService(deps)
         return cls(
             plans=PlanService(deps),
             members=MemberService(deps),
-            tasks=TaskService(deps),
-            dependencies=DependencyService(deps),
+            tasks=tasks,
+            dependencies=dependencies,
             external_events=ExternalEventService(deps),
             documents=DocumentService(deps),
             graph=GraphQueries(deps.uow, fresh, scheduler, deps.clock, memo=memo),
             graph_maintenance=GraphMaintenance(deps.uow, graph, maintenance_lock),
             simulations=SimulationService(deps, simulator, simulation_queue),
             deps=deps,
+            actions=ActionService(deps, OptimisationAgent(scheduler, scorer), tasks, dependencies),
         )

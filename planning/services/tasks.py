@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from planning.access import Caller, Permission, access_of, principal_of, require_in
 from planning.commands import CreateTask, DeleteTask, UpdateTask
@@ -134,15 +136,24 @@ class TaskService:
                         f"the plan has a task for Planner task {planner_id} already",
                         ("input", "plannerTaskId"),
                     )
-            updated = task.changed(changes, at=now, expected_version=cmd.expected_version)
-            if not uow.tasks.update(updated):
-                if uow.tasks.get(task.id) is None:
-                    raise not_found("task", cmd.task_id, "input", "id")
-                raise stale_version("task")
-            uow.outbox.append(
-                PlanEvent(updated.plan_id, PlanEventKind.TASK_UPDATED, updated.id, now, task_snapshot(updated))
-            )
+            updated = self.store_update(uow, task, changes, at=now, expected_version=cmd.expected_version)
             uow.commit()
+        return updated
+
+    @staticmethod
+    def store_update(
+        uow: UnitOfWork, task: Task, changes: dict[str, Any], *, at: datetime, expected_version: int | None
+    ) -> Task:
+        """Change ``task`` in the caller's unit of work (version bump, TASK_UPDATED event); the
+        caller has checked access and commits. Also how an approved action changes tasks."""
+        updated = task.changed(changes, at=at, expected_version=expected_version)
+        if not uow.tasks.update(updated):
+            if uow.tasks.get(task.id) is None:
+                raise not_found("task", task.id, "input", "id")
+            raise stale_version("task")
+        uow.outbox.append(
+            PlanEvent(updated.plan_id, PlanEventKind.TASK_UPDATED, updated.id, at, task_snapshot(updated))
+        )
         return updated
 
     def delete(self, cmd: DeleteTask, caller: Caller) -> Task:

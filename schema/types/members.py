@@ -45,9 +45,16 @@ class PlanActivityType:
     occurred_at: datetime
     actor: str = strawberry.field(description="Who made the change.")
     kind: PlanActivityKind  # type: ignore[valid-type]
-    subject: str = strawberry.field(description="The user id whose membership changed.")
-    before: JSON | None = strawberry.field(description="{userId, role} before the change; null when added.")
-    after: JSON | None = strawberry.field(description="{userId, role} after the change; null when removed.")
+    subject: str = strawberry.field(
+        description="The user id whose membership changed; for ACTION_* entries the action's id, for "
+        "ACTION_CHANGE the task or dependency the applied action changed."
+    )
+    before: JSON | None = strawberry.field(
+        description="{userId, role} before the change; null when added. The changed values for ACTION_* entries."
+    )
+    after: JSON | None = strawberry.field(
+        description="{userId, role} after the change; null when removed. The changed values for ACTION_* entries."
+    )
 
     @strawberry.field
     def id(self, root: strawberry.Parent[ActivityEntry]) -> strawberry.ID:

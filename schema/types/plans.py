@@ -7,18 +7,21 @@ import strawberry
 from strawberry.types.unset import UNSET
 
 from planning import model
+from resolvers import actions as actions_resolve
 from resolvers import graph as graph_resolve
 from resolvers import members as members_resolve
 from resolvers import plans as resolve
 from resolvers import simulations as simulation_resolve
 from resolvers.ids import to_global_id
 from schema.arguments import graphql_args
+from schema.types.actions import ActionStatus
 from schema.types.common import Connection, First, Node, UserError
 from schema.types.enums import TaskStatus
 from schema.types.graph import CriticalPathType
 from schema.types.members import PlanActivityType, PlanMemberType, PlanRole
 
 if TYPE_CHECKING:
+    from schema.types.actions import ProposedActionType
     from schema.types.dependencies import DependencyType
     from schema.types.external_events import ExternalEventType
     from schema.types.simulations import SimulationType
@@ -28,6 +31,7 @@ TaskRef = Annotated["TaskType", strawberry.lazy("schema.types.tasks")]
 DependencyRef = Annotated["DependencyType", strawberry.lazy("schema.types.dependencies")]
 ExternalEventRef = Annotated["ExternalEventType", strawberry.lazy("schema.types.external_events")]
 SimulationRef = Annotated["SimulationType", strawberry.lazy("schema.types.simulations")]
+ProposedActionRef = Annotated["ProposedActionType", strawberry.lazy("schema.types.actions")]
 
 
 @strawberry.input(description="Which tasks to list; all conditions must hold.")
@@ -129,6 +133,18 @@ class PlanType(Node):
         after: str | None = None,
     ) -> Connection[ExternalEventRef]:
         return await resolve.external_events(info.context, root, graphql_args(first=first, after=after))  # type: ignore[return-value]
+
+    @strawberry.field(description="The optimisation agent's proposals for the plan, in the order made.")
+    async def proposed_actions(
+        self,
+        root: strawberry.Parent[model.Plan],
+        info: strawberry.Info,
+        status: ActionStatus | None = None,  # type: ignore[valid-type]
+        first: First = actions_resolve.DEFAULT_ACTIONS,
+        after: str | None = None,
+    ) -> Connection[ProposedActionRef]:
+        args = graphql_args(status=status, first=first, after=after)
+        return await actions_resolve.proposed_actions(info.context, root, args)  # type: ignore[return-value]
 
     @strawberry.field(description="Who may see the plan, and in which role, in the order they were added.")
     async def members(self, root: strawberry.Parent[model.Plan], info: strawberry.Info) -> list[PlanMemberType]:

@@ -66,7 +66,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
 WORKER_EVENTS = {"SIMULATION_STARTED", "SIMULATION_COMPLETED", "SIMULATION_FAILED"}
 ANONYMOUS_HEADERS = {"X-Planner-User": "", "X-Planner-Groups": ""}
 #: The contract files whose operations do not validate yet (their schema comes later).
-NOT_YET = ("actions.graphql", "subscriptions.graphql")
+NOT_YET = ("subscriptions.graphql",)
 
 
 @dataclass
@@ -145,6 +145,12 @@ class World:
             uow.commit()
         return to_global_id("Simulation", simulation.id)
 
+    def fresh_action(self, plan: str) -> str:
+        """A PENDING proposal for the plan's event (the agent run again for it)."""
+        proposed = self.app.services.actions.propose(self.plans[plan].event, SETUP)
+        self.mark = self.outbox_position()
+        return to_global_id("ProposedAction", proposed[0].id)
+
     def fresh_member(self, plan: str) -> str:
         user = f"{self.unique('member')}@example.com"
         self.app.services.members.add(AddPlanMember(self.plans[plan].raw, user, PlanRole.VIEWER), SETUP)
@@ -220,6 +226,7 @@ PLANS = operation("plans.graphql")
 EVENTS = operation("events.graphql")
 GRAPH = operation("graph.graphql")
 SIM = operation("simulation.graphql")
+ACTIONS = operation("actions.graphql")
 
 
 # Each case: (what it needs, the operation names it covers, a function of world, plan, principal).
@@ -441,6 +448,36 @@ def _remove_member(w: World, plan: str, who: str) -> str:
     return _outcome_of_payload(payload["removePlanMember"])
 
 
+def _propose_actions(w: World, plan: str, who: str) -> str:
+    event = to_global_id("ExternalEvent", w.plans[plan].event)
+    payload = w.gql(who)(ACTIONS, {"input": {"externalEventId": event}}, "ProposeActions")["proposeActions"]
+    if not payload["userErrors"]:
+        assert payload["actions"]
+        assert all(a["externalEvent"]["id"] == event for a in payload["actions"])
+    return _outcome_of_payload(payload)
+
+
+def _plan_actions(w: World, plan: str, who: str) -> str:
+    w.fresh_action(plan)
+    data = w.gql(who)(ACTIONS, {"planId": w.plans[plan].id, "status": "PENDING"}, "PlanActions")["plan"]
+    if data is not None:
+        assert data["proposedActions"]["totalCount"] >= 1
+        own = {to_global_id("Task", t) for t in w.plans[plan].tasks}
+        assert all(e["node"]["task"]["id"] in own for e in data["proposedActions"]["edges"])
+    return _read(data)
+
+
+def _approve_action(w: World, plan: str, who: str) -> str:
+    action = w.fresh_action(plan)
+    return _outcome_of_payload(w.gql(who)(ACTIONS, {"input": {"id": action}}, "ApproveAction")["approveAction"])
+
+
+def _reject_action(w: World, plan: str, who: str) -> str:
+    action = w.fresh_action(plan)
+    payload = w.gql(who)(ACTIONS, {"input": {"id": action, "reason": "no"}}, "RejectAction")["rejectAction"]
+    return _outcome_of_payload(payload)
+
+
 CASES: dict[str, tuple[str, Case]] = {
     # schema/operations/plans.graphql (PlanList and CreatePlan have tests of their own, below)
     "PlanTasks": ("read", _plan_tasks),
@@ -462,6 +499,11 @@ CASES: dict[str, tuple[str, Case]] = {
     "RunSimulation": ("edit", _run_simulation),
     "SimulationDetail": ("read", _simulation_detail),
     "PlanSimulations": ("read", _plan_simulations),
+    # schema/operations/actions.graphql
+    "ProposeActions": ("edit", _propose_actions),
+    "PlanActions": ("read", _plan_actions),
+    "ApproveAction": ("edit", _approve_action),
+    "RejectAction": ("edit", _reject_action),
     # the other mutations of a plan's life and of its members
     "updatePlan": ("manage", _update_plan),
     "deletePlan": ("manage", _delete_plan),

@@ -1,3 +1,4 @@
+from adapters.sql.repositories.actions import SqlActionRepository
 from adapters.sql.repositories.dependencies import SqlDependencyRepository
 from adapters.sql.repositories.external_events import SqlExternalEventRepository
 from adapters.sql.repositories.members import SqlActivityLog, SqlMemberRepository
@@ -7,6 +8,7 @@ from adapters.sql.repositories.simulations import SqlSimulationRepository
 from adapters.sql.repositories.tasks import SqlTaskRepository
 
 __all__ = [
+    "SqlActionRepository",
     "SqlActivityLog",
     "SqlDependencyRepository",
     "SqlExternalEventRepository",
