@@ -16,6 +16,7 @@ from adapters.graph import open_graph
 from adapters.graph.confined import ThreadConfinedGraph
 from adapters.identity import Authenticator, build_identity
 from adapters.locks import process_lock
+from adapters.msgraph import planner_graph_from_settings
 from adapters.sql import SqlUnitOfWork, create_store_engine, upgrade
 from adapters.system import SystemClock, TimeOrderedIds
 from planning.ports import DependencyGraph
@@ -88,6 +89,16 @@ def bootstrap(
         projection=projection,
         maintenance_lock=process_lock(engine, GRAPH_PROJECTION_LOCK),
         freshness_wait_s=settings.graph_wait_s,
+        # Microsoft Planner sync: Graph when configured; each plan's syncs take turns on a process lock.
+        planner_graph=planner_graph_from_settings(
+            url=settings.msgraph_url,
+            token=settings.msgraph_token,
+            tenant_id=settings.msgraph_tenant_id,
+            client_id=settings.msgraph_client_id,
+            client_secret=settings.msgraph_client_secret,
+            authority_host=settings.msgraph_authority,
+        ),
+        lock_for=lambda name: process_lock(engine, name),
     )
     queue.bind(services.simulations.execute)
     return Application(

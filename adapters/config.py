@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -21,6 +21,8 @@ DEFAULT_MAX_BODY_BYTES = 1 << 20
 #: Measured with `make load` (README, "Under load"): one process (one GIL) is as fast with 4
 #: requests in progress as with 8, and an admitted request then waits behind 3 others, not 7.
 DEFAULT_MAX_IN_FLIGHT = 4
+DEFAULT_MSGRAPH_URL = "https://graph.microsoft.com/v1.0"
+DEFAULT_MSGRAPH_AUTHORITY = "https://login.microsoftonline.com"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,16 @@ class Settings:
     #: Requests one server process handles at once; the next is answered HTTP 503 with
     #: ``Retry-After`` at once (health and readiness probes are never refused).
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+    #: Microsoft Graph for the Planner sync (v1.0 only); a ready bearer token, else MSAL's client
+    #: credentials (tenant, client id, secret). The secret and token are kept out of ``repr``.
+    msgraph_url: str = DEFAULT_MSGRAPH_URL
+    msgraph_tenant_id: str | None = None
+    msgraph_client_id: str | None = None
+    msgraph_client_secret: str | None = field(default=None, repr=False)
+    msgraph_token: str | None = field(default=None, repr=False)
+    msgraph_authority: str = DEFAULT_MSGRAPH_AUTHORITY
+    #: Seconds between the server's syncs of every linked plan; 0 (the default) runs none.
+    planner_sync_interval_s: float = 0.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -73,6 +85,7 @@ class Settings:
             graph_wait_s=_seconds(env, "PLANNER_GRAPH_WAIT_S", 5.0),
             max_body_bytes=_count(env, "PLANNER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, low=1024, high=1 << 30),
             max_in_flight=_count(env, "PLANNER_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT, low=1, high=10_000),
+            **_msgraph(env),
         )
 
     @property
@@ -122,6 +135,42 @@ def _auth(env: Mapping[str, str]) -> dict[str, object]:
         "auth_audience": audience,
         "auth_token_use": uses,
         "auth_groups_claim": groups_claim,
+    }
+
+
+def _msgraph(env: Mapping[str, str]) -> dict[str, object]:
+    """``PLANNER_MSGRAPH_*`` and ``PLANNER_PLANNER_SYNC_INTERVAL_S`` (the Planner sync)."""
+
+    def text(name: str) -> str | None:
+        return (env.get(name) or "").strip() or None
+
+    url = (text("PLANNER_MSGRAPH_URL") or DEFAULT_MSGRAPH_URL).rstrip("/")
+    if not url.startswith(("https://", "http://")):
+        raise ValueError(f"PLANNER_MSGRAPH_URL must be an http(s) URL, not {url[:60]!r}")
+    if "/beta" in url:
+        raise ValueError("PLANNER_MSGRAPH_URL must be Graph v1.0: the beta API is not supported in production")
+    credentials = [text(f"PLANNER_MSGRAPH_{n}") for n in ("TENANT_ID", "CLIENT_ID", "CLIENT_SECRET")]
+    if any(credentials) and not all(credentials):
+        raise ValueError("PLANNER_MSGRAPH_TENANT_ID, _CLIENT_ID and _CLIENT_SECRET go together")
+    interval_raw = text("PLANNER_PLANNER_SYNC_INTERVAL_S")
+    interval = 0.0
+    if interval_raw is not None:
+        try:
+            interval = float(interval_raw)
+        except ValueError:
+            raise ValueError(
+                f"PLANNER_PLANNER_SYNC_INTERVAL_S must be a number of seconds, not {interval_raw[:40]!r}"
+            ) from None
+        if interval != 0 and not 10 <= interval <= 86_400:
+            raise ValueError("PLANNER_PLANNER_SYNC_INTERVAL_S must be 0 (off) or between 10 and 86400 seconds")
+    return {
+        "msgraph_url": url,
+        "msgraph_tenant_id": credentials[0],
+        "msgraph_client_id": credentials[1],
+        "msgraph_client_secret": credentials[2],
+        "msgraph_token": text("PLANNER_MSGRAPH_TOKEN"),
+        "msgraph_authority": (text("PLANNER_MSGRAPH_AUTHORITY") or DEFAULT_MSGRAPH_AUTHORITY).rstrip("/"),
+        "planner_sync_interval_s": interval,
     }
 
 

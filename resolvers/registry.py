@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from resolvers import dependencies, external_events, graph, members, node, plans, simulations, tasks
+from resolvers import dependencies, external_events, graph, members, node, planner_sync, plans, simulations, tasks
 from resolvers.context import RequestContext
 from resolvers.ids import to_global_id
 
@@ -80,6 +80,8 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("Simulation", "result"): _simulation_result,
     ("TaskCriticality", "task"): simulations.share_task,
     ("TaskSensitivity", "task"): simulations.share_task,
+    ("Mutation", "syncPlannerPlan"): planner_sync.sync_planner_plan,
+    ("Plan", "plannerSync"): planner_sync.planner_sync,
 }
 
 

@@ -17,6 +17,7 @@ from adapters.sql.repositories import (
     SqlSimulationRepository,
     SqlTaskRepository,
 )
+from adapters.sql.repositories.planner_sync import SqlPlannerSyncRepository
 from planning.errors import DomainError, ErrorCode, StoreConflict
 
 
@@ -35,6 +36,7 @@ class SqlUnitOfWork:
     members: SqlMemberRepository
     activity: SqlActivityLog
     outbox: SqlOutbox
+    planner_sync: SqlPlannerSyncRepository
 
     def __init__(self, engine: Engine, on_commit: Callable[[], None] | None = None) -> None:
         self._engine = engine
@@ -54,6 +56,7 @@ class SqlUnitOfWork:
         self.members = SqlMemberRepository(conn)
         self.activity = SqlActivityLog(conn)
         self.outbox = SqlOutbox(conn)
+        self.planner_sync = SqlPlannerSyncRepository(conn)
         return self
 
     def __exit__(

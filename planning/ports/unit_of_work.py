@@ -4,6 +4,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol, Self
 
+from planning.ports.planner import PlannerSyncRepository
 from planning.ports.repositories import (
     ActivityLog,
     DependencyRepository,
@@ -27,6 +28,7 @@ class UnitOfWork(Protocol):
     members: MemberRepository
     activity: ActivityLog
     outbox: Outbox
+    planner_sync: PlannerSyncRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

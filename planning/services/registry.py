@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from planning.access import Access, store_lookup
 from planning.ports import DependencyGraph
 from planning.ports.locks import ProcessLock
+from planning.ports.planner import PlannerGraph
 from planning.ports.scheduling import Scheduler
 from planning.ports.simulation import RiskSimulator, SimulationQueue
 from planning.principal import Principal
@@ -16,6 +18,7 @@ from planning.services.graph_freshness import FRESHNESS_WAIT_S, FreshPlanGraphs
 from planning.services.graph_maintenance import GraphMaintenance
 from planning.services.graph_queries import GraphQueries
 from planning.services.members import MemberService
+from planning.services.planner_sync import PlannerSyncService
 from planning.services.plans import PlanService
 from planning.services.projection import ProjectionDriver
 from planning.services.simulations import SimulationService
@@ -36,6 +39,8 @@ class PlanningServices:
     graph_maintenance: GraphMaintenance
     simulations: SimulationService
     deps: ServiceDeps
+    #: None where no lock factory was given (the sync needs one: two syncs of a plan never overlap).
+    planner_sync: PlannerSyncService | None = None
 
     def access(self, principal: Principal) -> Access:
         """A caller's ``Access`` for one request: hand it to every service the request calls, so
@@ -54,8 +59,12 @@ class PlanningServices:
         projection: ProjectionDriver,
         maintenance_lock: ProcessLock,
         freshness_wait_s: float = FRESHNESS_WAIT_S,
+        planner_graph: PlannerGraph | None = None,
+        lock_for: Callable[[str], ProcessLock] | None = None,
     ) -> PlanningServices:
-        """``maintenance_lock`` is the graph projection's lock, as a holder of its own."""
+        """``maintenance_lock`` is the graph projection's lock, as a holder of its own;
+        ``lock_for`` makes the named process locks the Planner sync takes (one per plan), and
+        ``planner_graph`` is Microsoft Graph (None when not configured)."""
         fresh = FreshPlanGraphs(deps.uow, graph, projection, wait_s=freshness_wait_s)
         return cls(
             plans=PlanService(deps),
@@ -68,4 +77,5 @@ class PlanningServices:
             graph_maintenance=GraphMaintenance(deps.uow, graph, maintenance_lock),
             simulations=SimulationService(deps, simulator, simulation_queue),
             deps=deps,
+            planner_sync=None if lock_for is None else PlannerSyncService(deps, planner_graph, lock_for),
         )

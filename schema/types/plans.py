@@ -21,6 +21,7 @@ from schema.types.members import PlanActivityType, PlanMemberType, PlanRole
 if TYPE_CHECKING:
     from schema.types.dependencies import DependencyType
     from schema.types.external_events import ExternalEventType
+    from schema.types.planner_sync import PlannerSyncType
     from schema.types.simulations import SimulationType
     from schema.types.tasks import TaskType
 
@@ -28,6 +29,7 @@ TaskRef = Annotated["TaskType", strawberry.lazy("schema.types.tasks")]
 DependencyRef = Annotated["DependencyType", strawberry.lazy("schema.types.dependencies")]
 ExternalEventRef = Annotated["ExternalEventType", strawberry.lazy("schema.types.external_events")]
 SimulationRef = Annotated["SimulationType", strawberry.lazy("schema.types.simulations")]
+PlannerSyncRef = Annotated["PlannerSyncType", strawberry.lazy("schema.types.planner_sync")]
 
 
 @strawberry.input(description="Which tasks to list; all conditions must hold.")
@@ -150,6 +152,15 @@ class PlanType(Node):
         after: str | None = None,
     ) -> Connection[PlanActivityType] | None:
         return await members_resolve.activity(info.context, root, graphql_args(first=first, after=after))  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="The plan's sync with Microsoft Planner (syncPlannerPlan, `planner sync`, or the server's "
+        "schedule); null until it is first synced."
+    )
+    async def planner_sync(self, root: strawberry.Parent[model.Plan], info: strawberry.Info) -> PlannerSyncRef | None:
+        from resolvers import planner_sync as planner_sync_resolve
+
+        return await planner_sync_resolve.planner_sync(info.context, root, {})  # type: ignore[return-value]
 
 
 @strawberry.input

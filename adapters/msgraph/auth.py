@@ -1,0 +1,90 @@
+"""Bearer tokens for Microsoft Graph: MSAL's client-credentials flow, or a ready token.
+
+Secrets live only inside MSAL's application object: nothing here logs or repeats them, and a
+refused token is reported by MSAL's error code alone.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Protocol
+
+import msal
+
+from planning.ports.planner import PlannerUnavailable
+
+DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
+
+
+class TokenSource(Protocol):
+    def token(self) -> str:
+        """A bearer token for Graph; raises PlannerUnavailable when none can be had."""
+        ...
+
+    def invalidate(self) -> None:
+        """The last token was refused (HTTP 401): the next ``token()`` gets a new one if it can."""
+        ...
+
+
+class StaticToken:
+    """``PLANNER_MSGRAPH_TOKEN``: a ready bearer token (tests, a one-off run)."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def token(self) -> str:
+        return self._token
+
+    def invalidate(self) -> None:
+        """A ready token cannot be renewed; Graph's 401 is then reported as it is."""
+
+    def __repr__(self) -> str:
+        return "StaticToken(<hidden>)"
+
+
+class MsalTokens:
+    """Client credentials (tenant, client id, secret) through MSAL, which caches the token until
+    shortly before it expires."""
+
+    def __init__(
+        self,
+        *,
+        tenant_id: str,
+        client_id: str,
+        client_secret: str,
+        scope: str,
+        authority_host: str = DEFAULT_AUTHORITY_HOST,
+        verify: bool | str = True,
+    ) -> None:
+        self._scope = scope
+        self._lock = threading.Lock()
+        custom = authority_host.rstrip("/") != DEFAULT_AUTHORITY_HOST
+        self._app = msal.ConfidentialClientApplication(
+            client_id,
+            client_credential=client_secret,
+            authority=f"{authority_host.rstrip('/')}/{tenant_id}",
+            # A non-Microsoft authority (a sovereign cloud's, a test's) is not in Microsoft's list.
+            instance_discovery=False if custom else None,
+            verify=verify,
+            timeout=30,
+        )
+
+    def token(self) -> str:
+        with self._lock:
+            try:
+                result = self._app.acquire_token_for_client(scopes=[self._scope])
+            except Exception as exc:  # noqa: BLE001 - MSAL raises ValueError or requests' errors
+                raise PlannerUnavailable(f"the token endpoint could not be reached ({type(exc).__name__})") from None
+        token = result.get("access_token") if isinstance(result, dict) else None
+        if not token:
+            code = result.get("error", "unknown_error") if isinstance(result, dict) else "unknown_error"
+            raise PlannerUnavailable(f"the token endpoint refused the client credentials ({code})")
+        return str(token)
+
+    def invalidate(self) -> None:
+        with self._lock:
+            for account_token in self._app.token_cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN):
+                self._app.token_cache.remove_at(account_token)
+
+    def __repr__(self) -> str:
+        return "MsalTokens(<client credentials hidden>)"
