@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import uvicorn
 from starlette.applications import Starlette
@@ -263,7 +264,8 @@ def build_app(state: FakeGraphState) -> Starlette:
         )
 
     async def token(request: Request) -> Response:
-        form = await request.form()
+        # The token request is form-encoded (parsed here without python-multipart).
+        form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
         if request.path_params["tenant"] != TENANT:
             return JSONResponse({"error": "invalid_tenant", "error_description": "AADSTS90002"}, status_code=400)
         if form.get("grant_type") != "client_credentials":
@@ -327,6 +329,7 @@ class FakeGraphServer:
 
     def __exit__(self, *_exc: object) -> None:
         self._server.should_exit = True
+        self._server.force_exit = True  # clients' keep-alive connections are not waited for
         self._thread.join(timeout=10)
 
 
