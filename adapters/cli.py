@@ -150,10 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     issue.add_argument("--ttl", default="8h", help="how long it is valid: 45s, 30m, 8h or 2d (default 8h, at most 30d)")
     issue.set_defaults(handler=_token_issue)
 
-    planner = sub.add_parser("planner", help="Microsoft Planner").add_subparsers(
-        title="planner commands", metavar="ACTION"
-    )
-    planner_sync = planner.add_parser(
+    planner_sync = sub.add_parser(
         "sync", help="sync a plan with its Microsoft Planner plan now (PLANNER_MSGRAPH_* settings)"
     )
     planner_sync.add_argument("plan_id", metavar="PLAN_ID", help="the plan's id (as `planner plans` lists it)")

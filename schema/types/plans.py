@@ -141,7 +141,8 @@ class PlanType(Node):
         return await members_resolve.my_role(info.context, root, {})
 
     @strawberry.field(
-        description="Who changed the plan's members, when, before and after; newest first. Its owners and admins "
+        description="Who changed the plan's members, when, before and after, and what the Planner sync "
+        "overwrote or deleted; newest first. Its owners and admins "
         "may read it; for anyone else the field is null with a FORBIDDEN error."
     )
     async def activity(

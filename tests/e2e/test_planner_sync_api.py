@@ -118,16 +118,16 @@ def test_the_cli_syncs_a_plan(
     plan = app.services.plans.create(CreatePlan(name="Launch", planner_plan_id=PLANNER_PLAN), CLI_PRINCIPAL)
     app.close()
 
-    assert main(["planner", "sync", plan.id]) == 0
+    assert main(["sync", plan.id]) == 0
     assert (
         capsys.readouterr().out.strip().splitlines()[-1]
         == "synced 3 pages: created 12, updated 0, deleted 0, unchanged 0"
     )
-    assert main(["planner", "sync", "no-such-plan"]) == 1
+    assert main(["sync", "no-such-plan"]) == 1
     assert "no plan has the id no-such-plan" in capsys.readouterr().err
 
     fake.state.break_path(f"/planner/plans/{PLANNER_PLAN}/tasks", 403)
-    assert main(["planner", "sync", plan.id]) == 1
+    assert main(["sync", plan.id]) == 1
     err = capsys.readouterr().err
     assert "HTTP 403" in err
     assert TOKEN not in err
