@@ -97,6 +97,7 @@ def bootstrap(
             client_id=settings.msgraph_client_id,
             client_secret=settings.msgraph_client_secret,
             authority_host=settings.msgraph_authority,
+            client_secret_arn=settings.msgraph_client_secret_arn,
         ),
         lock_for=lambda name: process_lock(engine, name),
     )

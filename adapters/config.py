@@ -59,6 +59,8 @@ class Settings:
     msgraph_client_secret: str | None = field(default=None, repr=False)
     msgraph_token: str | None = field(default=None, repr=False)
     msgraph_authority: str = DEFAULT_MSGRAPH_AUTHORITY
+    #: On AWS: the Secrets Manager secret (ARN or name) that holds the client secret instead.
+    msgraph_client_secret_arn: str | None = None
     #: Seconds between the server's syncs of every linked plan; 0 (the default) runs none.
     planner_sync_interval_s: float = 0.0
 
@@ -150,8 +152,9 @@ def _msgraph(env: Mapping[str, str]) -> dict[str, object]:
     if "/beta" in url:
         raise ValueError("PLANNER_MSGRAPH_URL must be Graph v1.0: the beta API is not supported in production")
     credentials = [text(f"PLANNER_MSGRAPH_{n}") for n in ("TENANT_ID", "CLIENT_ID", "CLIENT_SECRET")]
-    if any(credentials) and not all(credentials):
-        raise ValueError("PLANNER_MSGRAPH_TENANT_ID, _CLIENT_ID and _CLIENT_SECRET go together")
+    secret_arn = text("PLANNER_MSGRAPH_CLIENT_SECRET_ARN")
+    if (any(credentials) or secret_arn) and not (credentials[0] and credentials[1] and (credentials[2] or secret_arn)):
+        raise ValueError("PLANNER_MSGRAPH_TENANT_ID, _CLIENT_ID and _CLIENT_SECRET (or _CLIENT_SECRET_ARN) go together")
     interval_raw = text("PLANNER_PLANNER_SYNC_INTERVAL_S")
     interval = 0.0
     if interval_raw is not None:
@@ -169,6 +172,7 @@ def _msgraph(env: Mapping[str, str]) -> dict[str, object]:
         "msgraph_client_id": credentials[1],
         "msgraph_client_secret": credentials[2],
         "msgraph_token": text("PLANNER_MSGRAPH_TOKEN"),
+        "msgraph_client_secret_arn": secret_arn,
         "msgraph_authority": (text("PLANNER_MSGRAPH_AUTHORITY") or DEFAULT_MSGRAPH_AUTHORITY).rstrip("/"),
         "planner_sync_interval_s": interval,
     }

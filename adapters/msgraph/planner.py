@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from adapters.msgraph.auth import MsalTokens, StaticToken, TokenSource
+from adapters.msgraph.auth import MsalTokens, StaticToken, TokenSource, secret_from_secrets_manager
 from adapters.msgraph.http import GraphHttp
 from planning.ports.planner import PlannerTaskRecord, PlannerUnavailable
 
@@ -112,17 +112,18 @@ def planner_graph_from_settings(
     client_id: str | None,
     client_secret: str | None,
     authority_host: str,
+    client_secret_arn: str | None = None,
 ) -> GraphPlanner | None:
     """The Graph client the settings describe; None when Graph is not configured."""
     tokens: TokenSource
     if token:
         tokens = StaticToken(token)
-    elif tenant_id and client_id and client_secret:
+    elif tenant_id and client_id and (client_secret or client_secret_arn):
         parts = urlsplit(url)
         tokens = MsalTokens(
             tenant_id=tenant_id,
             client_id=client_id,
-            client_secret=client_secret,
+            client_secret=client_secret or secret_from_secrets_manager(str(client_secret_arn)),
             scope=f"{parts.scheme}://{parts.netloc}/.default",
             authority_host=authority_host,
         )

@@ -18,12 +18,12 @@ applied, never part of one, and the next sync carries on from what is stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from planning.access import Caller, Permission, principal_of, require_in
+from planning.access import Caller, Permission, access_of, principal_of, require_in
 from planning.errors import DomainError, ErrorCode, invalid, not_found
 from planning.events import PlanEvent, PlanEventKind
 from planning.model import Plan, Task, TaskStatus
@@ -114,10 +114,8 @@ class PlannerSyncService:
         with self._deps.uow() as uow:
             return uow.planner_sync.linked_plans()
 
-    def states(self, caller: Caller, plan_ids: list[str]) -> list[PlannerSyncState | None]:
+    def states(self, caller: Caller, plan_ids: Sequence[str]) -> list[PlannerSyncState | None]:
         """Each plan's sync state (None for a plan never synced, or one the caller may not read)."""
-        from planning.access import access_of
-
         readable = access_of(caller, self._deps.uow).readable(plan_ids)
         if not readable:
             return [None for _ in plan_ids]
@@ -159,7 +157,7 @@ class PlannerSyncService:
     def _apply_page(
         self,
         plan_id: str,
-        page: Any,
+        page: Sequence[PlannerTaskRecord],
         graph: PlannerGraph,
         seen: set[str],
         counts: dict[str, int],
@@ -186,14 +184,14 @@ class PlannerSyncService:
     def _wanted(self, item: PlannerTaskRecord, graph: PlannerGraph) -> dict[str, Any]:
         """The Planner-owned fields of a task, as Planner has them, in this API's terms."""
         percent = max(0, min(100, int(item.percent_complete)))
-        start = item.start.date() if item.start else None
-        due = item.due.date() if item.due else None
+        start = planner_date(item.start)
+        due = planner_date(item.due)
         if start is not None and due is not None and start > due:
             start = due  # Planner lets a start follow the due date; a task here may not
         emails = []
         for user_id in item.assignee_ids[:MAX_ASSIGNEES]:
             emails.append(graph.user_email(user_id) or user_id)
-        title = " ".join(item.title.split())[:MAX_TITLE_LENGTH] or "(untitled Planner task)"
+        title = item.title.strip()[:MAX_TITLE_LENGTH].strip() or "(untitled Planner task)"
         return {
             "title": title,
             "status": implied_status(percent, TaskStatus.NOT_STARTED),
@@ -273,7 +271,7 @@ class PlannerSyncService:
             uow.outbox.append(PlanEvent(plan_id, PlanEventKind.PLANNER_SYNC_COMPLETED, plan_id, now, dict(counts)))
             uow.commit()
 
-    def _delete(self, uow: UnitOfWork, plan_id: str, link: PlannerLink, now: Any) -> None:
+    def _delete(self, uow: UnitOfWork, plan_id: str, link: PlannerLink, now: datetime) -> None:
         task = uow.tasks.get(link.task_id)
         if task is None:
             return
@@ -304,6 +302,19 @@ class PlannerSyncService:
                 return
             uow.planner_sync.save_state(replace(state, last_error=message[:MAX_ERROR_LENGTH], last_error_at=now))
             uow.commit()
+
+
+def planner_date(moment: datetime | None) -> date | None:
+    """The day a Planner date-time stands for: the nearest midnight's date.
+
+    Planner stores a day as midnight in the setter's time zone, expressed in UTC: midnight in
+    Paris is 23:00 UTC the day before, in New York 05:00 UTC the same day. Every zone from UTC-11
+    to UTC+12 lands within twelve hours of its day's UTC midnight (12:00 UTC counts as UTC+12's
+    next day), so rounding finds the day; UTC+13 and +14 read a day early.
+    """
+    if moment is None:
+        return None
+    return (moment.astimezone(UTC) + timedelta(hours=12)).date()
 
 
 def owned_values(task: Task) -> dict[str, Any]:

@@ -145,9 +145,16 @@ def test_graph_settings_are_checked_and_secrets_kept_out_of_repr() -> None:
     assert settings.planner_sync_interval_s == 300.0
     assert "very-secret" not in repr(settings)
     assert Settings.from_env({}).planner_sync_interval_s == 0.0
+    on_aws = {
+        "PLANNER_MSGRAPH_TENANT_ID": "t",
+        "PLANNER_MSGRAPH_CLIENT_ID": "c",
+        "PLANNER_MSGRAPH_CLIENT_SECRET_ARN": "s",
+    }
+    assert Settings.from_env(on_aws).msgraph_client_secret_arn == "s"
     for bad, message in (
         ({"PLANNER_MSGRAPH_URL": "https://graph.microsoft.com/beta"}, "v1.0"),
         ({"PLANNER_MSGRAPH_CLIENT_ID": "c"}, "go together"),
+        ({"PLANNER_MSGRAPH_CLIENT_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:1:secret:x"}, "go together"),
         ({"PLANNER_PLANNER_SYNC_INTERVAL_S": "2"}, "between 10 and 86400"),
         ({"PLANNER_PLANNER_SYNC_INTERVAL_S": "often"}, "number of seconds"),
     ):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from adapters.msgraph import GraphHttp, GraphPlanner, MsalTokens, RetryPolicy, StaticToken
+from adapters.msgraph.auth import secret_from_secrets_manager
 from adapters.msgraph.http import retry_after_s
 from planning.ports.planner import PlannerUnavailable
 from tests.fake_graph import (
@@ -149,3 +150,36 @@ def test_retry_after_is_capped_by_the_policy() -> None:
         pages = list(GraphPlanner(http).task_pages(PLANNER_PLAN))
     assert [len(p) for p in pages] == [2]
     assert sleeps == [60.0]
+
+
+def test_the_client_secret_can_come_from_secrets_manager(
+    https_fake: FakeGraphServer, tls: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    import boto3
+    from moto import mock_aws
+
+    for name, value in (
+        ("AWS_DEFAULT_REGION", "eu-west-1"),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ):
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        boto3.client("secretsmanager").create_secret(
+            Name="planner/msgraph", SecretString=json.dumps({"client_secret": CLIENT_SECRET})
+        )
+        tokens = MsalTokens(
+            tenant_id=TENANT,
+            client_id=CLIENT_ID,
+            client_secret=secret_from_secrets_manager("planner/msgraph"),
+            scope="https://graph.microsoft.com/.default",
+            authority_host=https_fake.origin,
+            verify=str(tls[0]),
+        )
+        assert _planner(https_fake, tokens, tls[0]).user_email("u1") == "person1@contoso.com"
+        with pytest.raises(PlannerUnavailable, match="Secrets Manager") as missing:
+            secret_from_secrets_manager("planner/none")()
+    assert https_fake.state.tokens_issued == 1
+    assert CLIENT_SECRET not in str(missing.value)

@@ -80,7 +80,8 @@ def test_first_sync_then_nothing_then_exactly_the_changes(sync_app: Application,
     # Planner changes three tasks (one of them the estimated one) and deletes one.
     fake.state.change(PLANNER_PLAN, ids[5], title="Task 5, renamed")
     fake.state.change(PLANNER_PLAN, ids[120], percentComplete=100)
-    fake.state.change(PLANNER_PLAN, ids[249], dueDateTime="2027-03-01T00:00:00Z")
+    # Midnight of 1 March in Paris, as Planner stores it.
+    fake.state.change(PLANNER_PLAN, ids[249], dueDateTime="2027-02-28T23:00:00Z")
     fake.state.delete(PLANNER_PLAN, ids[8])
     before = last_position(app)
     third = _service(app).sync(plan.id, OWNER)
