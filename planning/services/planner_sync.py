@@ -26,7 +26,7 @@ from typing import Any
 from planning.access import Caller, Permission, access_of, principal_of, require_in
 from planning.errors import DomainError, ErrorCode, invalid, not_found
 from planning.events import PlanEvent, PlanEventKind
-from planning.model import Plan, Task, TaskStatus
+from planning.model import Task, TaskStatus
 from planning.model.limits import MAX_ASSIGNEES
 from planning.model.membership import ActivityKind
 from planning.model.task import MAX_TITLE_LENGTH, implied_status
@@ -105,7 +105,7 @@ class PlannerSyncService:
                 ErrorCode.CONFLICT, "a sync of this plan is under way; try again when it ends", ("input", "planId")
             )
         try:
-            return self._run(plan, graph)
+            return self._run(plan.id, graph)
         finally:
             lock.release()
 
@@ -125,11 +125,16 @@ class PlannerSyncService:
 
     # The run
 
-    def _run(self, plan: Plan, graph: PlannerGraph) -> SyncReport:
-        planner_plan_id = plan.planner_plan_id
-        assert planner_plan_id is not None
+    def _run(self, plan_id: str, graph: PlannerGraph) -> SyncReport:
         now = self._deps.clock.now()
         with self._deps.uow() as uow:
+            # Read again under the lock: the link may have changed while the lock was awaited.
+            plan = uow.plans.get(plan_id)
+            if plan is None:
+                raise not_found("plan", plan_id, "input", "planId")
+            planner_plan_id = plan.planner_plan_id
+            if not planner_plan_id:
+                raise invalid("the plan is no longer linked to Microsoft Planner", "input", "planId")
             state = uow.planner_sync.state(plan.id) or PlannerSyncState(plan.id)
             uow.planner_sync.save_state(replace(state, last_started_at=now))
             uow.outbox.append(
