@@ -10,6 +10,7 @@ Faults are scripted per path: a run of 429s or 503s with ``Retry-After``, or a s
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import socket
 import threading
@@ -52,6 +53,7 @@ class FakeGraphState:
     buckets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     scripted: dict[str, deque[Fault]] = field(default_factory=dict)
     broken: dict[str, int] = field(default_factory=dict)
+    held: dict[str, threading.Event] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
     tokens_issued: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -164,10 +166,18 @@ class FakeGraphState:
         with self.lock:
             self.broken[path] = status
 
+    def hold(self, path: str) -> None:
+        """Requests of ``path`` (a prefix) get no answer until ``mend``: a client stuck mid-call."""
+        with self.lock:
+            self.held[path] = threading.Event()
+
     def mend(self) -> None:
         with self.lock:
             self.broken.clear()
             self.scripted.clear()
+            for event in self.held.values():
+                event.set()
+            self.held.clear()
 
     def count(self, prefix: str) -> int:
         with self.lock:
@@ -196,12 +206,21 @@ def build_app(state: FakeGraphState) -> Starlette:
                     return _error(fault.status, code, "scripted throttling", fault.retry_after)
         return None
 
+    async def held(path: str) -> None:
+        with state.lock:
+            events = [e for prefix, e in state.held.items() if path.startswith(prefix)]
+        for event in events:
+            while not event.is_set():
+                await asyncio.sleep(0.05)
+
     def guarded(handler: Any) -> Any:
         async def endpoint(request: Request) -> Response:
             path = request.url.path.removeprefix(GRAPH_PREFIX)
             if not authorised(request):
                 return _error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
-            return fault_for(path) or handler(request)
+            fault = fault_for(path)
+            await held(path)
+            return fault or handler(request)
 
         return endpoint
 
