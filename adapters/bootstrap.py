@@ -19,6 +19,7 @@ from adapters.graph.confined import ThreadConfinedGraph
 from adapters.identity import Authenticator, build_identity
 from adapters.locks import process_lock
 from adapters.memo import LruMemo
+from adapters.msgraph import planner_graph_from_settings
 from adapters.sql import SqlUnitOfWork, create_store_engine, upgrade
 from adapters.system import SystemClock, TimeOrderedIds
 from planning.ports import DependencyGraph
@@ -107,6 +108,17 @@ def bootstrap(
         freshness_wait_s=settings.graph_wait_s,
         memo=LruMemo(settings.graph_memo_size) if settings.graph_memo_size else None,
         scorer=EngineVariantScorer(),
+        # Microsoft Planner sync: Graph when configured; each plan's syncs take turns on a process lock.
+        planner_graph=planner_graph_from_settings(
+            url=settings.msgraph_url,
+            token=settings.msgraph_token,
+            tenant_id=settings.msgraph_tenant_id,
+            client_id=settings.msgraph_client_id,
+            client_secret=settings.msgraph_client_secret,
+            authority_host=settings.msgraph_authority,
+            client_secret_arn=settings.msgraph_client_secret_arn,
+        ),
+        lock_for=lambda name: process_lock(engine, name),
     )
     queue.bind(services.simulations.execute)
     agent = AgentRunner(AgentTrigger(deps.uow, services.actions, process_lock(engine, AGENT_TRIGGER_LOCK)))

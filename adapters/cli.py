@@ -149,6 +149,12 @@ def _parser() -> argparse.ArgumentParser:
     issue.add_argument("--groups", default="", help="comma-separated: admin, planner, viewer (default: none)")
     issue.add_argument("--ttl", default="8h", help="how long it is valid: 45s, 30m, 8h or 2d (default 8h, at most 30d)")
     issue.set_defaults(handler=_token_issue)
+
+    planner_sync = sub.add_parser(
+        "sync", help="sync a plan with its Microsoft Planner plan now (PLANNER_MSGRAPH_* settings)"
+    )
+    planner_sync.add_argument("plan_id", metavar="PLAN_ID", help="the plan's id (as `planner plans` lists it)")
+    planner_sync.set_defaults(handler=_planner_sync)
     return parser
 
 
@@ -476,6 +482,19 @@ def _token_issue(args: argparse.Namespace) -> int:
         f"planner: a token for {args.user.strip()} in {', '.join(groups) or 'no group'}, valid for {args.ttl.strip()}; "
         'in GraphiQL\'s Headers pane: {"Authorization": "Bearer <token>"}',
         file=sys.stderr,
+    )
+    return 0
+
+
+def _planner_sync(args: argparse.Namespace) -> int:
+    with _opened("the Planner sync failed") as app, _naming(args.plan_id):
+        service = app.services.planner_sync
+        if service is None:
+            raise CliError("the Planner sync is not set up")
+        report = service.sync(_plan_id(args.plan_id), CLI_PRINCIPAL)
+    print(
+        f"synced {report.pages} pages: created {report.created}, updated {report.updated}, "
+        f"deleted {report.deleted}, unchanged {report.unchanged}"
     )
     return 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -22,6 +22,8 @@ DEFAULT_MAX_BODY_BYTES = 1 << 20
 #: requests in progress as with 8, and an admitted request then waits behind 3 others, not 7.
 DEFAULT_MAX_IN_FLIGHT = 4
 DEFAULT_GRAPH_MEMO_SIZE = 500_000
+DEFAULT_MSGRAPH_URL = "https://graph.microsoft.com/v1.0"
+DEFAULT_MSGRAPH_AUTHORITY = "https://login.microsoftonline.com"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,18 @@ class Settings:
     #: A server runs the optimisation agent in the background for each ingested external event
     #: (``PLANNER_AGENT_BACKGROUND``); off, proposals come only from proposeActions.
     agent_background: bool = True
+    #: Microsoft Graph for the Planner sync (v1.0 only); a ready bearer token, else MSAL's client
+    #: credentials (tenant, client id, secret). The secret and token are kept out of ``repr``.
+    msgraph_url: str = DEFAULT_MSGRAPH_URL
+    msgraph_tenant_id: str | None = None
+    msgraph_client_id: str | None = None
+    msgraph_client_secret: str | None = field(default=None, repr=False)
+    msgraph_token: str | None = field(default=None, repr=False)
+    msgraph_authority: str = DEFAULT_MSGRAPH_AUTHORITY
+    #: On AWS: the Secrets Manager secret (ARN or name) that holds the client secret instead.
+    msgraph_client_secret_arn: str | None = None
+    #: Seconds between the server's syncs of every linked plan; 0 (the default) runs none.
+    planner_sync_interval_s: float = 0.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -82,6 +96,7 @@ class Settings:
             max_in_flight=_count(env, "PLANNER_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT, low=1, high=10_000),
             graph_memo_size=_count(env, "PLANNER_GRAPH_MEMO_SIZE", DEFAULT_GRAPH_MEMO_SIZE, low=0, high=100_000_000),
             agent_background=_flag(env.get("PLANNER_AGENT_BACKGROUND"), default=True),
+            **_msgraph(env),
         )
 
     @property
@@ -131,6 +146,44 @@ def _auth(env: Mapping[str, str]) -> dict[str, object]:
         "auth_audience": audience,
         "auth_token_use": uses,
         "auth_groups_claim": groups_claim,
+    }
+
+
+def _msgraph(env: Mapping[str, str]) -> dict[str, object]:
+    """``PLANNER_MSGRAPH_*`` and ``PLANNER_PLANNER_SYNC_INTERVAL_S`` (the Planner sync)."""
+
+    def text(name: str) -> str | None:
+        return (env.get(name) or "").strip() or None
+
+    url = (text("PLANNER_MSGRAPH_URL") or DEFAULT_MSGRAPH_URL).rstrip("/")
+    if not url.startswith(("https://", "http://")):
+        raise ValueError(f"PLANNER_MSGRAPH_URL must be an http(s) URL, not {url[:60]!r}")
+    if "/beta" in url:
+        raise ValueError("PLANNER_MSGRAPH_URL must be Graph v1.0: the beta API is not supported in production")
+    credentials = [text(f"PLANNER_MSGRAPH_{n}") for n in ("TENANT_ID", "CLIENT_ID", "CLIENT_SECRET")]
+    secret_arn = text("PLANNER_MSGRAPH_CLIENT_SECRET_ARN")
+    if (any(credentials) or secret_arn) and not (credentials[0] and credentials[1] and (credentials[2] or secret_arn)):
+        raise ValueError("PLANNER_MSGRAPH_TENANT_ID, _CLIENT_ID and _CLIENT_SECRET (or _CLIENT_SECRET_ARN) go together")
+    interval_raw = text("PLANNER_PLANNER_SYNC_INTERVAL_S")
+    interval = 0.0
+    if interval_raw is not None:
+        try:
+            interval = float(interval_raw)
+        except ValueError:
+            raise ValueError(
+                f"PLANNER_PLANNER_SYNC_INTERVAL_S must be a number of seconds, not {interval_raw[:40]!r}"
+            ) from None
+        if interval != 0 and not 10 <= interval <= 86_400:
+            raise ValueError("PLANNER_PLANNER_SYNC_INTERVAL_S must be 0 (off) or between 10 and 86400 seconds")
+    return {
+        "msgraph_url": url,
+        "msgraph_tenant_id": credentials[0],
+        "msgraph_client_id": credentials[1],
+        "msgraph_client_secret": credentials[2],
+        "msgraph_token": text("PLANNER_MSGRAPH_TOKEN"),
+        "msgraph_client_secret_arn": secret_arn,
+        "msgraph_authority": (text("PLANNER_MSGRAPH_AUTHORITY") or DEFAULT_MSGRAPH_AUTHORITY).rstrip("/"),
+        "planner_sync_interval_s": interval,
     }
 
 

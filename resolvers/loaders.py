@@ -20,6 +20,7 @@ from planning.model import Dependency, ExternalEvent, Plan, Task
 from planning.model.membership import PlanMember, PlanRole
 from planning.model.simulation import Simulation
 from planning.ports import GraphUnavailable
+from planning.ports.planner import PlannerSyncState
 from planning.services.registry import PlanningServices
 from resolvers.errors import Unavailable
 from resolvers.graph_views import PlanScheduleView
@@ -154,6 +155,17 @@ class MyRoleByPlanLoader(DataLoader[str, PlanRole | None]):
         super().__init__(load_fn=load)
 
 
+class PlannerSyncByPlanLoader(DataLoader[str, PlannerSyncState | None]):
+    def __init__(self, services: PlanningServices, access: Access) -> None:
+        async def load(ids: list[str]) -> Sequence[PlannerSyncState | None]:
+            service = services.planner_sync
+            if service is None:
+                return [None for _ in ids]
+            return await asyncio.to_thread(service.states, access, ids)
+
+        super().__init__(load_fn=load)
+
+
 class Loaders:
     def __init__(self, services: PlanningServices, access: Access) -> None:
         self.plan_by_id = PlanByIdLoader(services, access)
@@ -168,6 +180,7 @@ class Loaders:
         self.latest_simulation_by_plan = LatestSimulationByPlanLoader(services, access)
         self.members_by_plan = MembersByPlanLoader(services, access)
         self.my_role_by_plan = MyRoleByPlanLoader(services, access)
+        self.planner_sync_by_plan = PlannerSyncByPlanLoader(services, access)
 
     def forget_members(self, plan_id: str) -> None:
         """The plan's members changed: what this request read of them (and of the caller's role) is stale."""

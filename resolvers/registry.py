@@ -10,7 +10,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from resolvers import actions, dependencies, external_events, graph, members, node, plans, simulations, tasks
+from resolvers import (
+    actions,
+    dependencies,
+    external_events,
+    graph,
+    members,
+    node,
+    planner_sync,
+    plans,
+    simulations,
+    tasks,
+)
 from resolvers.context import RequestContext
 from resolvers.ids import to_global_id
 
@@ -89,6 +100,8 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("Mutation", "proposeActions"): actions.propose_actions,
     ("Mutation", "approveAction"): actions.approve_action,
     ("Mutation", "rejectAction"): actions.reject_action,
+    ("Mutation", "syncPlannerPlan"): planner_sync.sync_planner_plan,
+    ("Plan", "plannerSync"): planner_sync.planner_sync,
 }
 
 

@@ -12,7 +12,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from planning.errors import DomainError
-from resolvers import actions, dependencies, external_events, members, node, plans, simulations, tasks
+from resolvers import actions, dependencies, external_events, members, node, planner_sync, plans, simulations, tasks
 from resolvers.errors import BadRequest, Unavailable
 from schema.arguments import graphql_args
 from schema.error_codes import ErrorCodes
@@ -47,6 +47,7 @@ from schema.types.members import (
     RemovePlanMemberInput,
     UpdatePlanMemberInput,
 )
+from schema.types.planner_sync import SyncPlannerPlanInput, SyncPlannerPlanPayload
 from schema.types.plans import (
     CreatePlanInput,
     CreatePlanPayload,
@@ -231,6 +232,18 @@ class Mutation:
         input: DecideActionInput,  # noqa: A002
     ) -> DecideActionPayload:
         return await actions.reject_action(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Sync the plan with its Microsoft Planner plan now (EDITOR or OWNER): Planner's tasks are "
+        "created, updated or deleted here. CONFLICT while another sync of the plan runs; UNAVAILABLE when "
+        "Microsoft Graph is not configured or cannot be read."
+    )
+    async def sync_planner_plan(
+        self,
+        info: strawberry.Info,
+        input: SyncPlannerPlanInput,  # noqa: A002
+    ) -> SyncPlannerPlanPayload:
+        return await planner_sync.sync_planner_plan(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
 
 
 def _masked(error: GraphQLError) -> bool:

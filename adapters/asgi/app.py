@@ -105,6 +105,21 @@ async def _sweep_simulations(app: Application, interval_s: float) -> None:
             log.info("simulations still queued submitted again", count=resubmitted)
 
 
+def _start_planner_sync(app: Application) -> asyncio.Task[None] | None:
+    """The scheduled Planner sync, when ``PLANNER_PLANNER_SYNC_INTERVAL_S`` turns it on."""
+    from adapters.planner_sync_loop import planner_sync_loop
+
+    service = app.services.planner_sync
+    interval = app.settings.planner_sync_interval_s
+    if service is None or interval <= 0:
+        return None
+    if not service.configured:
+        log.warning("PLANNER_PLANNER_SYNC_INTERVAL_S is set but Microsoft Graph is not configured; no sync runs")
+        return None
+    log.info("planner sync scheduled", interval_s=interval)
+    return asyncio.create_task(planner_sync_loop(service, interval))
+
+
 def create_asgi_app(app: Application, *, sweep_interval_s: float = STALE_SWEEP_INTERVAL_S) -> ASGIApp:
     load = Load(app.settings.max_in_flight)
     probes = Probes(app, load)
@@ -119,8 +134,11 @@ def create_asgi_app(app: Application, *, sweep_interval_s: float = STALE_SWEEP_I
         if app.agent is not None and app.settings.agent_background:
             app.agent.start()
         sweeper = asyncio.create_task(_sweep_simulations(app, sweep_interval_s))
+        planner_sync = _start_planner_sync(app)
         yield
         sweeper.cancel()
+        if planner_sync is not None:
+            planner_sync.cancel()
         probes.close()
         graphql.execution.close()
         app.close()

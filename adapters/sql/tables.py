@@ -56,6 +56,9 @@ tasks = Table(
     Column("planner_task_id", String(100)),
     Column("planner_bucket_id", String(100)),
     Column("planner_etag", String(200)),
+    # The Planner-owned fields as the last Planner sync wrote them (JSON): a local edit since
+    # shows as a difference (planning.services.planner_sync).
+    Column("planner_synced", Json),
     Column("title", String(500), nullable=False),
     Column("status", String(20), nullable=False),
     Column("percent_complete", Integer, nullable=False),
@@ -216,6 +219,21 @@ outbox_checkpoints = Table(
     metadata,
     Column("consumer", String(100), primary_key=True),
     Column("position", Integer, nullable=False),
+)
+
+# Each plan's Microsoft Planner sync: when it last started, succeeded, failed and why, its counts.
+planner_sync_state = Table(
+    "planner_sync_state",
+    metadata,
+    Column("plan_id", Id, ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True),
+    Column("last_started_at", Timestamp),
+    Column("last_succeeded_at", Timestamp),
+    Column("last_error", Text),
+    Column("last_error_at", Timestamp),
+    Column("created", Integer, nullable=False, server_default="0"),
+    Column("updated", Integer, nullable=False, server_default="0"),
+    Column("deleted", Integer, nullable=False, server_default="0"),
+    Column("unchanged", Integer, nullable=False, server_default="0"),
 )
 
 Index("ix_simulations_plan_created", simulations.c.plan_id, simulations.c.id)

@@ -18,6 +18,7 @@ from adapters.sql.repositories import (
     SqlSimulationRepository,
     SqlTaskRepository,
 )
+from adapters.sql.repositories.planner_sync import SqlPlannerSyncRepository
 from planning.errors import DomainError, ErrorCode, StoreConflict
 
 
@@ -37,6 +38,7 @@ class SqlUnitOfWork:
     activity: SqlActivityLog
     outbox: SqlOutbox
     actions: SqlActionRepository
+    planner_sync: SqlPlannerSyncRepository
 
     def __init__(self, engine: Engine, on_commit: Callable[[], None] | None = None) -> None:
         self._engine = engine
@@ -57,6 +59,7 @@ class SqlUnitOfWork:
         self.activity = SqlActivityLog(conn)
         self.outbox = SqlOutbox(conn)
         self.actions = SqlActionRepository(conn)
+        self.planner_sync = SqlPlannerSyncRepository(conn)
         return self
 
     def __exit__(

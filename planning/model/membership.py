@@ -61,6 +61,11 @@ class ActivityKind(StrEnum):
     ACTION_REJECTED = "ACTION_REJECTED"
     ACTION_APPLIED = "ACTION_APPLIED"
     ACTION_CHANGE = "ACTION_CHANGE"
+    # Kept by the Microsoft Planner sync (planning.services.planner_sync); ``subject`` is a task id.
+    #: Planner's value replaced a local edit of a field Planner owns: before (local), after (Planner).
+    PLANNER_OVERWRITE = "PLANNER_OVERWRITE"
+    #: A synced task deleted in Planner was deleted here: before is the task as it was.
+    PLANNER_TASK_DELETED = "PLANNER_TASK_DELETED"
 
 
 @dataclass(frozen=True, slots=True)

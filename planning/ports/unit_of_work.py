@@ -4,6 +4,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol, Self
 
+from planning.ports.planner import PlannerSyncRepository
 from planning.ports.repositories import (
     ActionRepository,
     ActivityLog,
@@ -29,6 +30,7 @@ class UnitOfWork(Protocol):
     activity: ActivityLog
     outbox: Outbox
     actions: ActionRepository
+    planner_sync: PlannerSyncRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -41,7 +41,8 @@ def record(
     after: dict[str, Any] | None,
     at: datetime,
 ) -> ActivityEntry:
-    """Keep a change of access in the plan's record and announce it in the outbox."""
+    """Keep a change in the plan's record; a change of access is also announced in the outbox
+    (``MEMBER_*``). The Planner sync's entries are not: their changes carry their own events."""
     entry = ActivityEntry(
         id=ids.new_id(),
         plan_id=plan_id,
@@ -53,6 +54,8 @@ def record(
         after=after,
     )
     uow.activity.append(entry)
+    if kind not in _EVENT_OF:
+        return entry
     uow.outbox.append(
         PlanEvent(
             plan_id,

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from planning.access import Access, store_lookup
 from planning.ports import DependencyGraph
 from planning.ports.locks import ProcessLock
 from planning.ports.memo import Memo
+from planning.ports.planner import PlannerGraph
 from planning.ports.scheduling import Scheduler
 from planning.ports.scoring import VariantScorer
 from planning.ports.simulation import RiskSimulator, SimulationQueue
@@ -20,6 +22,7 @@ from planning.services.graph_freshness import FRESHNESS_WAIT_S, FreshPlanGraphs
 from planning.services.graph_maintenance import GraphMaintenance
 from planning.services.graph_queries import GraphQueries
 from planning.services.members import MemberService
+from planning.services.planner_sync import PlannerSyncService
 from planning.services.plans import PlanService
 from planning.services.projection import ProjectionDriver
 from planning.services.simulations import SimulationService
@@ -41,6 +44,8 @@ class PlanningServices:
     simulations: SimulationService
     deps: ServiceDeps
     actions: ActionService
+    #: None where no lock factory was given (the sync needs one: two syncs of a plan never overlap).
+    planner_sync: PlannerSyncService | None = None
 
     def access(self, principal: Principal) -> Access:
         """A caller's ``Access`` for one request: hand it to every service the request calls, so
@@ -61,10 +66,13 @@ class PlanningServices:
         scorer: VariantScorer,
         freshness_wait_s: float = FRESHNESS_WAIT_S,
         memo: Memo | None = None,
+        planner_graph: PlannerGraph | None = None,
+        lock_for: Callable[[str], ProcessLock] | None = None,
     ) -> PlanningServices:
-        """``maintenance_lock`` is the graph projection's lock, as a holder of its own.
-
-        ``memo`` keeps plans' graphs and schedules between requests (nothing is kept without it).
+        """``maintenance_lock`` is the graph projection's lock, as a holder of its own;
+        ``lock_for`` makes the named process locks the Planner sync takes (one per plan), and
+        ``planner_graph`` is Microsoft Graph (None when not configured). ``memo`` keeps plans'
+        graphs and schedules between requests (nothing is kept without it).
         """
         fresh = FreshPlanGraphs(deps.uow, graph, projection, wait_s=freshness_wait_s, memo=memo)
         tasks = TaskService(deps)
@@ -81,4 +89,5 @@ class PlanningServices:
             simulations=SimulationService(deps, simulator, simulation_queue),
             deps=deps,
             actions=ActionService(deps, OptimisationAgent(scheduler, scorer), tasks, dependencies),
+            planner_sync=None if lock_for is None else PlannerSyncService(deps, planner_graph, lock_for),
         )

@@ -40,20 +40,26 @@ class PlanMemberType:
     added_by: str = strawberry.field(description="Who made the user a member.")
 
 
-@strawberry.type(name="PlanActivity", description="One change of who may see a plan: who, when, before and after.")
+@strawberry.type(
+    name="PlanActivity",
+    description="One change of who may see a plan, or one the Microsoft Planner sync made over local "
+    "work (PLANNER_*): who, when, before and after.",
+)
 class PlanActivityType:
     occurred_at: datetime
     actor: str = strawberry.field(description="Who made the change.")
     kind: PlanActivityKind  # type: ignore[valid-type]
     subject: str = strawberry.field(
         description="The user id whose membership changed; for ACTION_* entries the action's id, for "
-        "ACTION_CHANGE the task or dependency the applied action changed."
+        "ACTION_CHANGE the task or dependency the applied action changed; for PLANNER_* entries the task's (raw) id."
     )
     before: JSON | None = strawberry.field(
-        description="{userId, role} before the change; null when added. The changed values for ACTION_* entries."
+        description="{userId, role} before the change; null when added. The changed values for ACTION_* entries; "
+        "PLANNER_OVERWRITE: the local values Planner overwrote; PLANNER_TASK_DELETED: the task as it was."
     )
     after: JSON | None = strawberry.field(
-        description="{userId, role} after the change; null when removed. The changed values for ACTION_* entries."
+        description="{userId, role} after the change; null when removed. The changed values for ACTION_* entries; "
+        "PLANNER_OVERWRITE: Planner's values."
     )
 
     @strawberry.field

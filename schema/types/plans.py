@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from schema.types.actions import ProposedActionType
     from schema.types.dependencies import DependencyType
     from schema.types.external_events import ExternalEventType
+    from schema.types.planner_sync import PlannerSyncType
     from schema.types.simulations import SimulationType
     from schema.types.tasks import TaskType
 
@@ -32,6 +33,7 @@ DependencyRef = Annotated["DependencyType", strawberry.lazy("schema.types.depend
 ExternalEventRef = Annotated["ExternalEventType", strawberry.lazy("schema.types.external_events")]
 SimulationRef = Annotated["SimulationType", strawberry.lazy("schema.types.simulations")]
 ProposedActionRef = Annotated["ProposedActionType", strawberry.lazy("schema.types.actions")]
+PlannerSyncRef = Annotated["PlannerSyncType", strawberry.lazy("schema.types.planner_sync")]
 
 
 @strawberry.input(description="Which tasks to list; all conditions must hold.")
@@ -155,7 +157,8 @@ class PlanType(Node):
         return await members_resolve.my_role(info.context, root, {})
 
     @strawberry.field(
-        description="Who changed the plan's members, when, before and after; newest first. Its owners and admins "
+        description="Who changed the plan's members, when, before and after, and what the Planner sync "
+        "overwrote or deleted; newest first. Its owners and admins "
         "may read it; for anyone else the field is null with a FORBIDDEN error."
     )
     async def activity(
@@ -166,6 +169,15 @@ class PlanType(Node):
         after: str | None = None,
     ) -> Connection[PlanActivityType] | None:
         return await members_resolve.activity(info.context, root, graphql_args(first=first, after=after))  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="The plan's sync with Microsoft Planner (syncPlannerPlan, `planner sync`, or the server's "
+        "schedule); null until it is first synced."
+    )
+    async def planner_sync(self, root: strawberry.Parent[model.Plan], info: strawberry.Info) -> PlannerSyncRef | None:
+        from resolvers import planner_sync as planner_sync_resolve
+
+        return await planner_sync_resolve.planner_sync(info.context, root, {})  # type: ignore[return-value]
 
 
 @strawberry.input
