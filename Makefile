@@ -6,15 +6,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint bench load probe fuzz schema clean
+.PHONY: install run test lint bench load probe fuzz schema clean synth lambda-deps
 
 install: $(STAMP)
 
 # Reinstall when the dependencies or their pins change. constraints.txt pins the whole tested set.
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt infra/cdk/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	# tests/infra/ synthesize the CDK app in the test environment (never in a Lambda).
+	$(BIN)/python -m pip install --quiet -c constraints.txt -r infra/cdk/requirements.txt
 	touch $(STAMP)
 
 run: install
@@ -61,3 +63,40 @@ schema: install
 
 clean:
 	rm -rf $(VENV) .planner .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# The AWS deployment as CloudFormation, offline: no credentials, no Docker, no network once the
+# CDK's environment and the Lambda dependencies are installed. infra/cdk/.venv holds the CDK
+# (infra/cdk/requirements.txt); infra/cdk/build/lambda-deps/ holds the project's runtime
+# dependencies as Linux wheels for Lambda's Python 3.11 (the dependency layer); app.py writes
+# infra/cdk/cdk.out/. Deploy it with the CDK CLI (README, "Deploying to AWS").
+CDK_DIR := infra/cdk
+CDK_VENV := $(CDK_DIR)/.venv
+CDK_STAMP := $(CDK_VENV)/.installed-stamp
+LAMBDA_DEPS := $(CDK_DIR)/build/lambda-deps
+LAMBDA_DEPS_STAMP := $(LAMBDA_DEPS)/.installed-stamp
+LAMBDA_PLATFORM ?= manylinux2014_x86_64
+PLANNER_STAGE ?= production
+
+$(CDK_STAMP): $(CDK_DIR)/requirements.txt constraints.txt
+	$(PYTHON) -m venv $(CDK_VENV)
+	$(CDK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CDK_VENV)/bin/python -m pip install --quiet -c constraints.txt -r $(CDK_DIR)/requirements.txt
+	touch $@
+
+# The project's [project] dependencies only (no dev, bench or infra packages), pinned by
+# constraints.txt, as wheels for the Lambda platform: nothing is compiled, no Docker.
+$(LAMBDA_DEPS_STAMP): pyproject.toml constraints.txt $(CDK_STAMP)
+	rm -rf $(LAMBDA_DEPS)
+	mkdir -p $(LAMBDA_DEPS)
+	$(CDK_VENV)/bin/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' \
+		> $(CDK_DIR)/build/lambda-requirements.txt
+	$(CDK_VENV)/bin/python -m pip install --quiet --target $(LAMBDA_DEPS)/python \
+		--platform $(LAMBDA_PLATFORM) --implementation cp --python-version 3.11 --only-binary=:all: \
+		-c constraints.txt -r $(CDK_DIR)/build/lambda-requirements.txt
+	touch $@
+
+lambda-deps: $(LAMBDA_DEPS_STAMP)
+
+synth: $(CDK_STAMP) $(LAMBDA_DEPS_STAMP)
+	cd $(CDK_DIR) && JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 PLANNER_STAGE=$(PLANNER_STAGE) \
+		.venv/bin/python app.py
