@@ -67,14 +67,16 @@ clean:
 # The AWS deployment as CloudFormation, offline: no credentials, no Docker, no network once the
 # CDK's environment and the Lambda dependencies are installed. infra/cdk/.venv holds the CDK
 # (infra/cdk/requirements.txt); infra/cdk/build/lambda-deps/ holds the project's runtime
-# dependencies as Linux wheels for Lambda's Python 3.11 (the dependency layer); app.py writes
+# dependencies as Linux wheels for Lambda's Python 3.12 (the dependency layer); app.py writes
 # infra/cdk/cdk.out/. Deploy it with the CDK CLI (README, "Deploying to AWS").
 CDK_DIR := infra/cdk
 CDK_VENV := $(CDK_DIR)/.venv
 CDK_STAMP := $(CDK_VENV)/.installed-stamp
 LAMBDA_DEPS := $(CDK_DIR)/build/lambda-deps
 LAMBDA_DEPS_STAMP := $(LAMBDA_DEPS)/.installed-stamp
-LAMBDA_PLATFORM ?= manylinux2014_x86_64
+# Lambda's Python 3.12 runs on Amazon Linux 2023 (glibc 2.34): manylinux_2_28 wheels and older.
+LAMBDA_PYTHON := 3.12
+LAMBDA_PLATFORMS ?= manylinux_2_28_x86_64 manylinux2014_x86_64
 PLANNER_STAGE ?= production
 
 $(CDK_STAMP): $(CDK_DIR)/requirements.txt constraints.txt
@@ -83,20 +85,23 @@ $(CDK_STAMP): $(CDK_DIR)/requirements.txt constraints.txt
 	$(CDK_VENV)/bin/python -m pip install --quiet -c constraints.txt -r $(CDK_DIR)/requirements.txt
 	touch $@
 
-# The project's [project] dependencies only (no dev, bench or infra packages), pinned by
-# constraints.txt, as wheels for the Lambda platform: nothing is compiled, no Docker.
-$(LAMBDA_DEPS_STAMP): pyproject.toml constraints.txt $(CDK_STAMP)
+# The project's [project] dependencies only (no dev, bench or infra packages, and not those
+# infra/cdk/lambda_requirements.py leaves out), pinned by constraints.txt, as wheels for the
+# Lambda platform: nothing is compiled, no Docker.
+$(LAMBDA_DEPS_STAMP): pyproject.toml constraints.txt $(CDK_DIR)/lambda_requirements.py $(CDK_STAMP)
 	rm -rf $(LAMBDA_DEPS)
 	mkdir -p $(LAMBDA_DEPS)
-	$(CDK_VENV)/bin/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' \
-		> $(CDK_DIR)/build/lambda-requirements.txt
+	$(CDK_VENV)/bin/python $(CDK_DIR)/lambda_requirements.py > $(CDK_DIR)/build/lambda-requirements.txt
 	$(CDK_VENV)/bin/python -m pip install --quiet --target $(LAMBDA_DEPS)/python \
-		--platform $(LAMBDA_PLATFORM) --implementation cp --python-version 3.11 --only-binary=:all: \
+		$(addprefix --platform ,$(LAMBDA_PLATFORMS)) --implementation cp --python-version $(LAMBDA_PYTHON) \
+		--only-binary=:all: \
 		-c constraints.txt -r $(CDK_DIR)/build/lambda-requirements.txt
+	size="$$(du -sm $(LAMBDA_DEPS) | cut -f1)" && if [ "$$size" -gt 240 ]; then \
+		echo "the Lambda layer is $$size MB; Lambda takes 250 MB with the code" >&2; exit 1; fi
 	touch $@
 
 lambda-deps: $(LAMBDA_DEPS_STAMP)
 
 synth: $(CDK_STAMP) $(LAMBDA_DEPS_STAMP)
-	cd $(CDK_DIR) && JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 PLANNER_STAGE=$(PLANNER_STAGE) \
+	cd $(CDK_DIR) && JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 PLANNER_STAGE=$(PLANNER_STAGE) \
 		.venv/bin/python app.py

@@ -15,8 +15,8 @@ import pytest
 
 CDK_DIR = Path(__file__).resolve().parents[2] / "infra" / "cdk"
 sys.path.insert(0, str(CDK_DIR))
-# jsii prints a banner on every start under Node 20; it says nothing about our stack.
-os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+# jsii prints a banner on every start under Node 20 (past its end of life); it says nothing about our stack.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from aws_cdk import App, CfnElement  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402

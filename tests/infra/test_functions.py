@@ -31,10 +31,10 @@ def test_one_function_per_handler_string_on_the_shared_code_and_layer(synthesize
     functions = _ours(synthesized)
     assert set(functions) == HANDLERS
     ((layer_id, layer_resource),) = synthesized.resources("AWS::Lambda::LayerVersion").items()
-    assert layer_resource["Properties"]["CompatibleRuntimes"] == ["python3.11"]
+    assert layer_resource["Properties"]["CompatibleRuntimes"] == ["python3.12"]
     assert len({str(f["Code"]) for f in functions.values()}) == 1
     for handler, props in functions.items():
-        assert props["Runtime"] == "python3.11", handler
+        assert props["Runtime"] == "python3.12", handler
         assert props["Layers"] == [{"Ref": layer_id}], handler
         assert props["TracingConfig"] == {"Mode": "Active"}, handler
         assert props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "planner", handler

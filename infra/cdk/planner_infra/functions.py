@@ -19,8 +19,9 @@ from constructs import Construct
 
 from .settings import CODE_EXCLUDES, REPO_ROOT, Stage
 
-#: The Python the project is tested on; the layer's wheels are built for it (make lambda-deps).
-RUNTIME = lambda_.Runtime.PYTHON_3_11
+#: Python 3.12 runs on Amazon Linux 2023, whose glibc the pinned numpy's manylinux_2_28 wheels need
+#: (3.11 runs on Amazon Linux 2); the layer's wheels are built for it (``make lambda-deps``).
+RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.X86_64
 
 

@@ -52,8 +52,8 @@ def acknowledge_findings(stack: PlannerStack) -> None:
     acknowledge(
         stack,
         "L1",
-        "Python 3.11 on purpose: the project is tested on 3.11 and the dependency layer is built "
-        "for it (make lambda-deps); move the runtime and the layer together.",
+        "Python 3.12 on purpose: the nearest to the 3.11 the project is tested on whose Amazon Linux "
+        "runs the pinned wheels; the layer is built for it (make lambda-deps): move both together.",
     )
     acknowledge(
         stack,
