@@ -73,7 +73,7 @@ CDK_DIR := infra/cdk
 CDK_VENV := $(CDK_DIR)/.venv
 CDK_STAMP := $(CDK_VENV)/.installed-stamp
 LAMBDA_DEPS := $(CDK_DIR)/build/lambda-deps
-LAMBDA_DEPS_STAMP := $(LAMBDA_DEPS)/.installed-stamp
+LAMBDA_DEPS_STAMP := $(CDK_DIR)/build/.lambda-deps-stamp
 # Lambda's Python 3.12 runs on Amazon Linux 2023 (glibc 2.34): manylinux_2_28 wheels and older.
 LAMBDA_PYTHON := 3.12
 LAMBDA_PLATFORMS ?= manylinux_2_28_x86_64 manylinux2014_x86_64
