@@ -21,7 +21,6 @@ from .settings import (
     SIMULATION_MERGE_HANDLER,
     SIMULATION_SHARD_HANDLER,
     SIMULATION_WORKER_HANDLER,
-    Stage,
 )
 
 #: A run of more iterations than this fans out over the state machine; smaller ones run in the worker.
@@ -41,7 +40,6 @@ class Simulation(Construct):
         *,
         functions: FunctionFactory,
         environment: dict[str, str],
-        stage: Stage,
     ) -> None:
         super().__init__(scope, construct_id)
         self.dlq = dead_letter_queue(self, "RunsDlq")

@@ -48,7 +48,7 @@ class PlannerStack(Stack):
         self.graph = Graph(self, "Graph", vpc=self.network.vpc, clients=clients, stage=stage)
         stores = {**self.database.environment, **self.graph.environment}
 
-        self.simulation = Simulation(self, "Simulation", functions=functions, environment=stores, stage=stage)
+        self.simulation = Simulation(self, "Simulation", functions=functions, environment=stores)
         self.api = Api(
             self,
             "Api",
