@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.infra.conftest import Synthesized
 
 HANDLERS = {
@@ -82,3 +84,13 @@ def test_no_statement_grants_every_action_of_a_service(synthesized: Synthesized)
             assert not [a for a in actions if a == "*" or a.endswith(":*")], name
             if statement["Resource"] == "*":
                 assert all(a.startswith(("xray:", "logs:")) for a in actions), (name, actions)
+
+
+def test_a_missing_dependency_folder_is_named_with_the_make_target(tmp_path: Path) -> None:
+    from aws_cdk import App, Stack
+    from planner_infra.functions import FunctionFactory
+    from planner_infra.settings import Stage
+
+    factory = FunctionFactory(Stack(App(outdir=str(tmp_path / "out")), "Bare"), Stage(), tmp_path / "absent")
+    with pytest.raises(FileNotFoundError, match=r"absent/python is missing: run `make lambda-deps`"):
+        _ = factory.layer
