@@ -12,6 +12,7 @@ from adapters.engine.queue import ThreadSimulationQueue
 from adapters.engine.scheduler import EngineScheduler
 from adapters.engine.simulator import EngineSimulator
 from adapters.events.graph_projection import ProjectionRunner
+from adapters.events.live import OutboxBroker, after_commit, open_broker
 from adapters.graph import open_graph
 from adapters.graph.confined import ThreadConfinedGraph
 from adapters.identity import Authenticator, build_identity
@@ -39,6 +40,8 @@ class Application:
     projection: ProjectionRunner
     simulation_queue: ThreadSimulationQueue
     identity: Authenticator
+    #: Live subscriptions' broker (started by the server; a one-off command only wakes nobody).
+    events: OutboxBroker
 
     def context(self, principal: Principal) -> RequestContext:
         return RequestContext(services=self.services, principal=principal)
@@ -54,6 +57,7 @@ class Application:
         # QUEUED in the store for the next start's recover()), so closing does not wait them out.
         self.simulation_queue.shutdown(wait=True)
         self.projection.stop(finish_s=finish_projection_s)
+        self.events.stop()
         self.graph.close()
         self.engine.dispose()
 
@@ -76,7 +80,12 @@ def bootstrap(
     # each commit (synchronously while the graph is healthy, see ProjectionRunner's breaker).
     projector = GraphProjector(lambda: SqlUnitOfWork(engine), graph, process_lock(engine, GRAPH_PROJECTION_LOCK))
     projection = ProjectionRunner(projector)
-    deps = ServiceDeps(uow=lambda: SqlUnitOfWork(engine, on_commit=projection.kick), clock=clock, ids=TimeOrderedIds())
+    events = open_broker(engine, settings)
+    deps = ServiceDeps(
+        uow=lambda: SqlUnitOfWork(engine, on_commit=after_commit(events.wake, projection.kick)),
+        clock=clock,
+        ids=TimeOrderedIds(),
+    )
     identity = build_identity(settings)
     queue = ThreadSimulationQueue()
     services = PlanningServices.build(
@@ -99,4 +108,5 @@ def bootstrap(
         projection=projection,
         simulation_queue=queue,
         identity=identity,
+        events=events,
     )

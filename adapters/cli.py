@@ -235,7 +235,7 @@ def _run_server(asgi: Any, app: Any, args: argparse.Namespace) -> int:
         from adapters.asgi.limits import favour_the_event_loop
 
         favour_the_event_loop()
-        uvicorn.run(asgi, host=args.host, port=args.port, log_config=None)
+        uvicorn.run(asgi, host=args.host, port=args.port, log_config=None, ws="websockets-sansio")
         return 0
     app.close()
     print(f"planner: serving from {workers} processes", file=sys.stderr)
@@ -246,6 +246,7 @@ def _run_server(asgi: Any, app: Any, args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_config=None,
+        ws="websockets-sansio",
     )
     return 0
 

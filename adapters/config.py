@@ -49,6 +49,12 @@ class Settings:
     #: Requests one server process handles at once; the next is answered HTTP 503 with
     #: ``Retry-After`` at once (health and readiness probes are never refused).
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+    #: Live subscriptions: how often the outbox is read without a wake-up (what another SQLite
+    #: process committed; a missed PostgreSQL notification), the events a subscriber may fall
+    #: behind before it is disconnected (4429), and the legacy graphql-ws keep-alive interval.
+    events_poll_s: float = 1.0
+    subscriber_queue: int = 256
+    ws_keep_alive_s: float = 15.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -73,6 +79,9 @@ class Settings:
             graph_wait_s=_seconds(env, "PLANNER_GRAPH_WAIT_S", 5.0),
             max_body_bytes=_count(env, "PLANNER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, low=1024, high=1 << 30),
             max_in_flight=_count(env, "PLANNER_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT, low=1, high=10_000),
+            events_poll_s=_seconds(env, "PLANNER_EVENTS_POLL_S", 1.0) or 1.0,
+            subscriber_queue=_count(env, "PLANNER_SUBSCRIBER_QUEUE", 256, low=1, high=100_000),
+            ws_keep_alive_s=_seconds(env, "PLANNER_WS_KEEP_ALIVE_S", 15.0) or 15.0,
         )
 
     @property
