@@ -40,3 +40,8 @@ class EventBroker(Protocol):
     def follow(self, plan_id: str, after: int | None) -> EventFollow:
         """Follow ``plan_id``'s messages after position ``after`` (None: from now on)."""
         ...
+
+    def position_before(self, plan_id: str, entity_id: str) -> int | None:
+        """The position just before the plan's first message about ``entity_id`` (None while
+        there is none): following from there replays the entity's story. Blocking (a read)."""
+        ...

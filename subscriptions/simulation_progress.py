@@ -68,22 +68,25 @@ async def _simulation(services: PlanningServices, principal: Principal, simulati
 async def simulation_progress(
     services: PlanningServices, principal: Principal, broker: EventBroker, simulation_id: str
 ) -> AsyncIterator[Progress]:
-    """The run's state at once, then each progress event (at least every tenth) and the end
-    (SUCCEEDED, FAILED or CANCELLED), after which the stream ends. A run the caller may not see
-    answers as one that does not exist."""
+    """The run's story so far (replayed from the outbox), or its state now when it has none yet;
+    then each progress event (at least every tenth) and the end (SUCCEEDED, FAILED or CANCELLED),
+    after which the stream ends. A run the caller may not see answers as one that does not exist."""
     simulation = await _simulation(services, principal, simulation_id)
     if simulation is None:
         raise not_found("simulation", simulation_id, "simulationId")
-    follow = broker.follow(simulation.plan_id, None)
+    start = await asyncio.to_thread(broker.position_before, simulation.plan_id, simulation_id)
+    follow = broker.follow(simulation.plan_id, start)
     try:
-        # Read again now that the follow is on: what it missed is in this state.
-        simulation = await _simulation(services, principal, simulation_id)
-        if simulation is None:
-            return
-        current = Progress.of(simulation)
-        yield current
-        if current.finished:
-            return
+        current: Progress | None = None
+        if start is None:
+            # Nothing recorded yet (QUEUED): its state, read again now that the follow is on.
+            simulation = await _simulation(services, principal, simulation_id)
+            if simulation is None:
+                return
+            current = Progress.of(simulation)
+            yield current
+            if current.finished:
+                return
         async for message in follow.messages():
             event = message.event
             if event.kind in MEMBERSHIP_KINDS and not await may_read(services, principal, event.plan_id):
@@ -93,7 +96,7 @@ async def simulation_progress(
             if event.entity_id != simulation_id or event.kind not in RUN_KINDS:
                 continue
             update = Progress.from_event(simulation_id, event.plan_id, event.data)
-            if update.progress < current.progress and not update.finished:
+            if current is not None and update.progress < current.progress and not update.finished:
                 continue  # an older report than the state already sent
             current = update
             yield current

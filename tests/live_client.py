@@ -41,7 +41,12 @@ class ThreadServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            create_asgi_app(app), host="127.0.0.1", port=self.port, log_config=None, ws="websockets-sansio"
+            create_asgi_app(app),
+            host="127.0.0.1",
+            port=self.port,
+            log_config=None,
+            ws="websockets-sansio",
+            timeout_graceful_shutdown=2,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="test-server", daemon=True)
@@ -57,16 +62,18 @@ class ThreadServer:
         self._thread.join(30)
 
 
+def open_websocket(url: str, protocol: str = "graphql-transport-ws", **options: Any) -> ClientConnection:
+    """A websocket to the server's /graphql (closed by its owner)."""
+    ws_url = url.replace("http://", "ws://") + "/graphql"
+    return connect(ws_url, subprotocols=[protocol], open_timeout=30, **options).__enter__()  # type: ignore[list-item]
+
+
 class LiveClient:
     """One websocket connection; ``payload`` is the connection_init payload."""
 
-    def __init__(
-        self, url: str, payload: dict[str, Any] | None = None, protocol: str = "graphql-transport-ws"
-    ) -> None:
+    def __init__(self, url: str, payload: dict[str, Any] | None = None, protocol: str = "graphql-transport-ws") -> None:
         self.protocol = protocol
-        self.ws: ClientConnection = connect(
-            url.replace("http://", "ws://") + "/graphql", subprotocols=[protocol], open_timeout=30  # type: ignore[list-item]
-        )
+        self.ws: ClientConnection = open_websocket(url, protocol)
         self.send({"type": "connection_init", "payload": payload or {}})
         ack = self.receive()
         assert ack["type"] == "connection_ack", ack
@@ -86,11 +93,12 @@ class LiveClient:
                 continue
             return message
 
-    def subscribe(self, query: str, variables: dict[str, Any]) -> str:
+    def subscribe(self, query: str, variables: dict[str, Any], name: str | None = None) -> str:
         self._ids += 1
         op = str(self._ids)
         kind = "subscribe" if self.protocol == "graphql-transport-ws" else "start"
-        self.send({"id": op, "type": kind, "payload": {"query": query, "variables": variables}})
+        payload = {"query": query, "variables": variables, "operationName": name}
+        self.send({"id": op, "type": kind, "payload": payload})
         return op
 
     def next(self, op: str) -> dict[str, Any]:
@@ -100,6 +108,19 @@ class LiveClient:
         assert message["type"] in ("next", "data"), message
         assert not message["payload"].get("errors"), message["payload"]["errors"]
         return dict(message["payload"]["data"])
+
+    def receive_error(self, op: str) -> dict[str, Any]:
+        """The error that ends ``op`` (then its end)."""
+        message = self.receive()
+        assert message.get("id") == op, message
+        if message["type"] == "error":
+            return dict(message["payload"][0])
+        assert message["type"] in ("next", "data"), message
+        assert message["payload"].get("errors"), message
+        assert message["payload"].get("data") is None, message
+        end = self.receive()
+        assert (end.get("id"), end["type"]) == (op, "complete"), end
+        return dict(message["payload"]["errors"][0])
 
     def event(self, op: str) -> dict[str, Any]:
         event: dict[str, Any] = self.next(op)["onPlanEvent"]

@@ -125,6 +125,10 @@ class OutboxBroker:
         with self._lock:
             return sum(len(f) for f in self._followers.values())
 
+    def position_before(self, plan_id: str, entity_id: str) -> int | None:
+        first = self._read(lambda outbox: outbox.first_position_about(plan_id, entity_id))
+        return None if first is None else first - 1
+
     def backlog(self, plan_id: str, after: int, until: int) -> list[OutboxMessage]:
         return self._read(lambda outbox: outbox.read_plan_between(plan_id, after, until, READ_BATCH))
 

@@ -6,17 +6,22 @@ turns what it yields into these types; ``resolvers.live_events`` makes the ids g
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import contextlib
+from collections.abc import AsyncGenerator, Iterator
 from datetime import datetime
 from typing import cast
 
 import strawberry
+from graphql import GraphQLError
 
+from planning.errors import DomainError
 from planning.events import OutboxMessage
 from planning.events import PlanEventKind as DomainPlanEventKind
+from planning.model.limits import clipped
 from resolvers import live_events
 from resolvers.errors import BadRequest
 from resolvers.ids import raw_id
+from schema.error_codes import error_code
 from schema.scalars import JSON
 from schema.types.simulations import SimulationStatus
 from subscriptions.broker import SubscriberTooSlow
@@ -75,6 +80,16 @@ class SimulationProgressType:
         )
 
 
+@contextlib.contextmanager
+def _coded() -> Iterator[None]:
+    """A subscription's refusal carries its code, as a query's does (``schema.error_codes``):
+    results of a stream do not pass through that extension."""
+    try:
+        yield
+    except (DomainError, BadRequest) as exc:
+        raise GraphQLError(clipped(str(exc)), original_error=exc, extensions={"code": error_code(exc)}) from exc
+
+
 def _live(info: strawberry.Info) -> LiveContext:
     context = info.context
     if not hasattr(context, "events"):
@@ -96,13 +111,14 @@ class Subscription:
     async def on_plan_event(
         self, info: strawberry.Info, plan_id: strawberry.ID, after: int | None = None
     ) -> AsyncGenerator[PlanEventType, None]:
-        context = _live(info)
-        plan = raw_id(plan_id, "Plan", "planId")
-        try:
-            async for message in plan_events(context.services, context.principal, context.events, plan, after):
-                yield PlanEventType.of(message)
-        except SubscriberTooSlow as exc:
-            await _too_slow(context, exc)
+        with _coded():
+            context = _live(info)
+            plan = raw_id(plan_id, "Plan", "planId")
+            try:
+                async for message in plan_events(context.services, context.principal, context.events, plan, after):
+                    yield PlanEventType.of(message)
+            except SubscriberTooSlow as exc:
+                await _too_slow(context, exc)
 
     @strawberry.subscription(
         description="The run's state now, then its progress (at least every 10 %) until it ends "
@@ -111,13 +127,16 @@ class Subscription:
     async def on_simulation_progress(
         self, info: strawberry.Info, simulation_id: strawberry.ID
     ) -> AsyncGenerator[SimulationProgressType, None]:
-        context = _live(info)
-        simulation = raw_id(simulation_id, "Simulation", "simulationId")
-        try:
-            async for update in simulation_progress(context.services, context.principal, context.events, simulation):
-                yield SimulationProgressType.of(update)
-        except SubscriberTooSlow as exc:
-            await _too_slow(context, exc)
+        with _coded():
+            context = _live(info)
+            simulation = raw_id(simulation_id, "Simulation", "simulationId")
+            try:
+                async for update in simulation_progress(
+                    context.services, context.principal, context.events, simulation
+                ):
+                    yield SimulationProgressType.of(update)
+            except SubscriberTooSlow as exc:
+                await _too_slow(context, exc)
 
 
 __all__ = ["PlanEventKind", "PlanEventType", "SimulationProgressType", "Subscription"]

@@ -71,6 +71,13 @@ class SqlOutbox:
         ).mappings()
         return [_message(r) for r in rows]
 
+    def first_position_about(self, plan_id: str, entity_id: str) -> int | None:
+        """The position of the plan's first message about ``entity_id`` (None when there is none)."""
+        found = self._conn.execute(
+            select(func.min(outbox.c.position)).where(outbox.c.plan_id == plan_id, outbox.c.entity_id == entity_id)
+        ).scalar_one_or_none()
+        return None if found is None else int(found)
+
     def last_position(self) -> int:
         return int(self._conn.execute(select(func.coalesce(func.max(outbox.c.position), 0))).scalar_one())
 
