@@ -63,6 +63,7 @@ class OutboxBroker:
         thread, self._thread = self._thread, None
         if thread is not None:
             thread.join(10)
+        self._engine.dispose()
 
     def wake(self) -> None:
         """Something was committed: read the outbox now (thread-safe, never blocks)."""
