@@ -14,6 +14,7 @@ from adapters.engine.simulator import EngineSimulator
 from adapters.engine.variant_scorer import EngineVariantScorer
 from adapters.events.agent_runner import AgentRunner
 from adapters.events.graph_projection import ProjectionRunner
+from adapters.events.live import OutboxBroker, after_commit, open_broker
 from adapters.graph import open_graph
 from adapters.graph.confined import ThreadConfinedGraph
 from adapters.identity import Authenticator, build_identity
@@ -46,6 +47,8 @@ class Application:
     projection: ProjectionRunner
     simulation_queue: ThreadSimulationQueue
     identity: Authenticator
+    #: Live subscriptions' broker (started by the server; a one-off command only wakes nobody).
+    events: OutboxBroker
     #: The optimisation agent's background trigger; a server starts it (``agent_background``).
     agent: AgentRunner | None = None
 
@@ -65,6 +68,7 @@ class Application:
         if self.agent is not None:
             self.agent.stop()
         self.projection.stop(finish_s=finish_projection_s)
+        self.events.stop()
         self.graph.close()
         self.engine.dispose()
 
@@ -88,13 +92,17 @@ def bootstrap(
     projector = GraphProjector(lambda: SqlUnitOfWork(engine), graph, process_lock(engine, GRAPH_PROJECTION_LOCK))
     projection = ProjectionRunner(projector)
     agent_kick: list[Callable[[], None]] = []
+    events = open_broker(engine, settings)
 
-    def committed() -> None:
-        projection.kick()
+    def kick_agent() -> None:
         for kick in agent_kick:
             kick()
 
-    deps = ServiceDeps(uow=lambda: SqlUnitOfWork(engine, on_commit=committed), clock=clock, ids=TimeOrderedIds())
+    deps = ServiceDeps(
+        uow=lambda: SqlUnitOfWork(engine, on_commit=after_commit(events.wake, projection.kick, kick_agent)),
+        clock=clock,
+        ids=TimeOrderedIds(),
+    )
     identity = build_identity(settings)
     queue = ThreadSimulationQueue()
     services = PlanningServices.build(
@@ -133,4 +141,5 @@ def bootstrap(
         simulation_queue=queue,
         identity=identity,
         agent=agent,
+        events=events,
     )

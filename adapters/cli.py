@@ -129,6 +129,10 @@ def _parser() -> argparse.ArgumentParser:
 
     simulate_command.add_parser(sub, _simulate)
 
+    from adapters import subscribe_command
+
+    subscribe_command.add_parser(sub, _subscribe)
+
     plans = sub.add_parser("plans", help="list the stored plans")
     plans.set_defaults(handler=_plans)
 
@@ -241,7 +245,7 @@ def _run_server(asgi: Any, app: Any, args: argparse.Namespace) -> int:
         from adapters.asgi.limits import favour_the_event_loop
 
         favour_the_event_loop()
-        uvicorn.run(asgi, host=args.host, port=args.port, log_config=None)
+        uvicorn.run(asgi, host=args.host, port=args.port, log_config=None, ws="websockets-sansio")
         return 0
     app.close()
     print(f"planner: serving from {workers} processes", file=sys.stderr)
@@ -252,6 +256,7 @@ def _run_server(asgi: Any, app: Any, args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_config=None,
+        ws="websockets-sansio",
     )
     return 0
 
@@ -510,6 +515,19 @@ def _plan_id(value: str) -> str:
     if type_name != "Plan":
         raise CliError(f"{value} is the id of a {type_name}, not of a plan")
     return raw
+
+
+def _subscribe(args: argparse.Namespace) -> int:
+    """A client of a running server: it opens no store of its own."""
+    from adapters import subscribe_command
+
+    try:
+        failure = subscribe_command.follow(args)
+    except KeyboardInterrupt:
+        return 0
+    if failure is not None:
+        raise CliError(failure)
+    return 0
 
 
 if __name__ == "__main__":

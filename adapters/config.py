@@ -70,6 +70,12 @@ class Settings:
     msgraph_client_secret_arn: str | None = None
     #: Seconds between the server's syncs of every linked plan; 0 (the default) runs none.
     planner_sync_interval_s: float = 0.0
+    #: Live subscriptions: how often the outbox is read without a wake-up (what another SQLite
+    #: process committed; a missed PostgreSQL notification), the events a subscriber may fall
+    #: behind before it is disconnected (4429), and the legacy graphql-ws keep-alive interval.
+    events_poll_s: float = 1.0
+    subscriber_queue: int = 256
+    ws_keep_alive_s: float = 15.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -97,6 +103,9 @@ class Settings:
             graph_memo_size=_count(env, "PLANNER_GRAPH_MEMO_SIZE", DEFAULT_GRAPH_MEMO_SIZE, low=0, high=100_000_000),
             agent_background=_flag(env.get("PLANNER_AGENT_BACKGROUND"), default=True),
             **_msgraph(env),
+            events_poll_s=_seconds(env, "PLANNER_EVENTS_POLL_S", 1.0) or 1.0,
+            subscriber_queue=_count(env, "PLANNER_SUBSCRIBER_QUEUE", 256, low=1, high=100_000),
+            ws_keep_alive_s=_seconds(env, "PLANNER_WS_KEEP_ALIVE_S", 15.0) or 15.0,
         )
 
     @property

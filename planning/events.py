@@ -34,6 +34,9 @@ class PlanEventKind(StrEnum):
     MEMBER_ADDED = "MEMBER_ADDED"
     MEMBER_UPDATED = "MEMBER_UPDATED"
     MEMBER_REMOVED = "MEMBER_REMOVED"
+    # A running simulation reached another tenth of its iterations (at most ten a run): what
+    # ``onSimulationProgress`` follows, from whichever process runs it. ``onPlanEvent`` leaves it out.
+    SIMULATION_PROGRESS = "SIMULATION_PROGRESS"
 
 
 @dataclass(frozen=True, slots=True)

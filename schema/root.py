@@ -40,6 +40,7 @@ from schema.types.external_events import (
     ResolveExternalEventInput,
     ResolveExternalEventPayload,
 )
+from schema.types.live import Subscription
 from schema.types.members import (
     AddPlanMemberInput,
     MeType,
@@ -284,6 +285,7 @@ def build_schema(*, production: bool = False, limits: SchemaLimits = DEFAULT_LIM
     return PlannerSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[PlanType, TaskType, DependencyType, ExternalEventType, SimulationType, ProposedActionType],
         extensions=extensions,  # type: ignore[arg-type]
         config=StrawberryConfig(scalar_map=SCALARS, disable_field_suggestions=production),

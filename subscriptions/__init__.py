@@ -1,1 +1,2 @@
-"""Subscription fields and the event broker port (live updates arrive with their own issue)."""
+"""Live updates: the event broker port and the streams behind ``onPlanEvent`` and
+``onSimulationProgress`` (their GraphQL types are in ``schema.types.live``)."""

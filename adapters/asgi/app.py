@@ -10,8 +10,9 @@ from typing import Any
 
 import structlog
 from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from adapters.asgi.auth import Authenticate, development_routes, principal_of
@@ -23,8 +24,10 @@ from adapters.asgi.limits import (
     StrictJsonView,
     favour_the_event_loop,
 )
+from adapters.asgi.live import LiveRequestContext, sign_in
 from adapters.asgi.readiness import Probes
 from adapters.bootstrap import Application
+from planning.principal import ANONYMOUS
 from resolvers.context import RequestContext
 from schema.root import build_schema
 
@@ -34,14 +37,27 @@ log = structlog.get_logger("planner.http")
 class PlannerGraphQL(StrictJsonView, GraphQL):  # type: ignore[type-arg]
     def __init__(self, app: Application) -> None:
         production = app.settings.production
-        super().__init__(build_schema(production=production), graphql_ide=None if production else "graphiql")
+        super().__init__(
+            build_schema(production=production),
+            graphql_ide=None if production else "graphiql",
+            # Subscriptions: graphql-transport-ws and the legacy graphql-ws (with its "ka" keep-alive).
+            keep_alive=True,
+            keep_alive_interval=app.settings.ws_keep_alive_s,
+        )
         self._app = app
         # GraphQL work runs on a loop of its own: the server's loop stays free for probes and refusals.
         self.execution = ExecutionLoop()
         weakref.finalize(self, self.execution.close, wait=False)
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
+        if isinstance(request, WebSocket):
+            return LiveRequestContext(
+                services=self._app.services, principal=ANONYMOUS, events=self._app.events, websocket=request
+            )
         return self._app.context(principal_of(request))
+
+    async def on_ws_connect(self, context: Any) -> None:
+        await sign_in(context, self._app.identity)
 
 
 class RequestLog:
@@ -133,6 +149,7 @@ def create_asgi_app(app: Application, *, sweep_interval_s: float = STALE_SWEEP_I
         app.projection.start()
         if app.agent is not None and app.settings.agent_background:
             app.agent.start()
+        app.events.start()
         sweeper = asyncio.create_task(_sweep_simulations(app, sweep_interval_s))
         planner_sync = _start_planner_sync(app)
         yield
@@ -148,6 +165,8 @@ def create_asgi_app(app: Application, *, sweep_interval_s: float = STALE_SWEEP_I
             Route("/healthz", probes.healthz, methods=["GET"]),
             Route("/readyz", probes.readyz, methods=["GET"]),
             Route("/graphql", Authenticate(graphql, app.identity), methods=["GET", "POST"]),
+            # Subscriptions: the caller signs in with the connection_init payload (adapters.asgi.live).
+            WebSocketRoute("/graphql", graphql),
             *development_routes(app),
         ],
         lifespan=lifespan,

@@ -231,7 +231,10 @@ class SimulationService:
             if beat.lost:
                 raise _RunLost(simulation.id)
             now = time.monotonic()
-            if done < total and now - last[0] < PROGRESS_INTERVAL_S:
+            # A new tenth is always written (it is announced to subscribers); otherwise at most
+            # one write every PROGRESS_INTERVAL_S.
+            new_tenth = beat.tenth_of(done) > beat.announced_tenth
+            if done < total and now - last[0] < PROGRESS_INTERVAL_S and not new_tenth:
                 return
             last[0] = now
             if not beat.record(done):
@@ -239,12 +242,18 @@ class SimulationService:
 
         return report
 
-    def _record_progress(self, simulation: Simulation, done: int) -> bool | None:
+    def _record_progress(self, simulation: Simulation, done: int, *, announce: bool = False) -> bool | None:
         """Store the progress and beat the heartbeat; False when the run is no longer RUNNING,
-        None when the store could not be reached (a missed write must not end the run)."""
+        None when the store could not be reached (a missed write must not end the run).
+
+        ``announce`` also records a ``SIMULATION_PROGRESS`` event (a new tenth was reached), in
+        the same transaction, for ``onSimulationProgress`` in every process."""
         try:
             with self._deps.uow() as uow:
-                still_running = uow.simulations.record_progress(simulation.advanced(done), self._deps.clock.now())
+                advanced = simulation.advanced(done)
+                still_running = uow.simulations.record_progress(advanced, self._deps.clock.now())
+                if still_running and announce:
+                    uow.outbox.append(self._event(advanced, PlanEventKind.SIMULATION_PROGRESS))
                 uow.commit()
         except Exception:
             log.warning("could not store the progress of simulation %s", simulation.id, exc_info=True)
@@ -361,6 +370,7 @@ class SimulationService:
                 "status": simulation.status.value,
                 "iterations": simulation.iterations,
                 "progress": simulation.progress,
+                "completedIterations": simulation.completed_iterations,
                 "onTimeProbability": (simulation.result or {}).get("onTimeProbability"),
                 "error": simulation.error,
             },
@@ -480,6 +490,8 @@ class _Heartbeat:
         self._lock = threading.Lock()
         self._done = 0
         self._lost = threading.Event()
+        #: The last tenth of the iterations announced with a SIMULATION_PROGRESS event.
+        self.announced_tenth = 0
 
     @property
     def lost(self) -> bool:
@@ -491,10 +503,18 @@ class _Heartbeat:
         with self._lock:
             if done is not None:
                 self._done = max(self._done, done)
-            still_running = self._service._record_progress(self._simulation, self._done)
+            tenth = self.tenth_of(self._done)
+            announce = tenth > self.announced_tenth
+            still_running = self._service._record_progress(self._simulation, self._done, announce=announce)
+            if announce and still_running:
+                self.announced_tenth = tenth
         if still_running is False:
             self._lost.set()
         return not self._lost.is_set()
+
+    def tenth_of(self, done: int) -> int:
+        """How many whole tenths of the run's iterations ``done`` completes (0 to 10)."""
+        return min(10, done * 10 // max(1, self._simulation.iterations))
 
     @contextlib.contextmanager
     def running(self, interval_s: float) -> Iterator[None]:

@@ -14,7 +14,7 @@ PLANS = operation("plans.graphql")
 EVENTS = operation("events.graphql")
 
 
-@pytest.mark.parametrize("file", ["plans.graphql", "events.graphql"])
+@pytest.mark.parametrize("file", ["plans.graphql", "events.graphql", "subscriptions.graphql"])
 def test_contract_operations_validate_against_the_committed_schema(file: str) -> None:
     schema = build_schema((SCHEMA_DIR / "schema.graphql").read_text())
     errors = validate(schema, parse((OPERATIONS / file).read_text()))

@@ -97,8 +97,13 @@ def _status(app: Application, simulation_id: str) -> SimulationStatus:
 
 
 def _events(app: Application, simulation_id: str) -> list[str]:
+    """The run's lifecycle events (its SIMULATION_PROGRESS reports left out)."""
     with SqlUnitOfWork(app.engine) as uow:
-        return [m.event.kind.value for m in uow.outbox.read_after(0, 100_000) if m.event.entity_id == simulation_id]
+        return [
+            m.event.kind.value
+            for m in uow.outbox.read_after(0, 100_000)
+            if m.event.entity_id == simulation_id and m.event.kind.value != "SIMULATION_PROGRESS"
+        ]
 
 
 def _set_heartbeat(app: Application, simulation_id: str, at: datetime | None) -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import Connection, case, func, select, text, update
+from sqlalchemy import Connection, RowMapping, case, func, select, text, update
 
 from adapters.sql.rows import utc
 from adapters.sql.tables import outbox, outbox_checkpoints
@@ -8,6 +8,10 @@ from planning.events import OutboxMessage, PlanEvent, PlanEventKind
 
 # Any constant: the advisory lock that orders outbox writers on PostgreSQL.
 _OUTBOX_LOCK_KEY = 7_316_842
+#: The PostgreSQL NOTIFY channel a transaction that appends to the outbox notifies on commit
+#: (``adapters.events.postgres_notify`` listens). The payload is a position only: listeners read
+#: the outbox itself, so no event is ever cut to NOTIFY's 8000 bytes.
+OUTBOX_CHANNEL = "planner_outbox"
 
 
 class SqlOutbox:
@@ -17,8 +21,9 @@ class SqlOutbox:
         self.appended = False
 
     def append(self, event: PlanEvent) -> None:
+        first = not self._locked
         self._lock_writers()
-        self._conn.execute(
+        result = self._conn.execute(
             outbox.insert().values(
                 plan_id=event.plan_id,
                 kind=event.kind.value,
@@ -27,6 +32,13 @@ class SqlOutbox:
                 data=event.data,
             )
         )
+        if first and self._conn.dialect.name == "postgresql":
+            # One notification a transaction, delivered by PostgreSQL at its commit (never for a
+            # rollback): live subscribers in every process read the outbox from there.
+            (position,) = result.inserted_primary_key or (0,)
+            self._conn.execute(
+                text("SELECT pg_notify(:channel, :position)"), {"channel": OUTBOX_CHANNEL, "position": str(position)}
+            )
         self.appended = True
 
     def _lock_writers(self) -> None:
@@ -47,13 +59,24 @@ class SqlOutbox:
         rows = self._conn.execute(
             select(outbox).where(outbox.c.position > position).order_by(outbox.c.position).limit(limit)
         ).mappings()
-        return [
-            OutboxMessage(
-                r["position"],
-                PlanEvent(r["plan_id"], PlanEventKind(r["kind"]), r["entity_id"], utc(r["occurred_at"]), r["data"]),
-            )
-            for r in rows
-        ]
+        return [_message(r) for r in rows]
+
+    def read_plan_between(self, plan_id: str, after: int, until: int, limit: int) -> list[OutboxMessage]:
+        """One plan's messages with ``after < position <= until``, in position order."""
+        rows = self._conn.execute(
+            select(outbox)
+            .where(outbox.c.position > after, outbox.c.position <= until, outbox.c.plan_id == plan_id)
+            .order_by(outbox.c.position)
+            .limit(limit)
+        ).mappings()
+        return [_message(r) for r in rows]
+
+    def first_position_about(self, plan_id: str, entity_id: str) -> int | None:
+        """The position of the plan's first message about ``entity_id`` (None when there is none)."""
+        found = self._conn.execute(
+            select(func.min(outbox.c.position)).where(outbox.c.plan_id == plan_id, outbox.c.entity_id == entity_id)
+        ).scalar_one_or_none()
+        return None if found is None else int(found)
 
     def last_position(self) -> int:
         return int(self._conn.execute(select(func.coalesce(func.max(outbox.c.position), 0))).scalar_one())
@@ -89,3 +112,10 @@ class SqlOutbox:
         )
         if result.rowcount == 0:
             self._conn.execute(outbox_checkpoints.insert().values(consumer=consumer, position=position))
+
+
+def _message(r: RowMapping) -> OutboxMessage:
+    return OutboxMessage(
+        r["position"],
+        PlanEvent(r["plan_id"], PlanEventKind(r["kind"]), r["entity_id"], utc(r["occurred_at"]), r["data"]),
+    )
