@@ -150,6 +150,11 @@ class OutboxFollow:
         self._overflowed = False
         self._closed = False
 
+    @property
+    def overflowed(self) -> bool:
+        """The subscriber fell further behind than its queue holds; its next read says so."""
+        return self._overflowed
+
     def offer(self, message: OutboxMessage) -> None:
         """From the reader's thread: never blocks."""
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -67,6 +68,12 @@ def test_an_overflowing_subscriber_is_told_and_resumes_from_its_position(app: Ap
             await asyncio.to_thread(_tasks, app, plan, title)
             got += await _take(healthy_messages, 1)
         assert [m.event.data["title"] for m in got] == ["a", "b", "c"]
+        # The reader hands each message to the followers one after the other: the third may
+        # reach the healthy one before the other. Wait (bounded) until it reached both.
+        deadline = time.monotonic() + 10
+        while not behind.overflowed:
+            assert time.monotonic() < deadline, "the third message never reached the slow subscriber"
+            await asyncio.sleep(0.01)
         with pytest.raises(SubscriberTooSlow) as too_slow:
             await anext(behind.messages())
         behind.close()
