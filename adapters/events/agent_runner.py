@@ -25,8 +25,6 @@ class AgentRunner:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._worker: threading.Thread | None = None
-        self._idle = threading.Event()
-        self._idle.set()
 
     def kick(self) -> None:
         self._wake.set()
@@ -42,15 +40,12 @@ class AgentRunner:
             self._wake.clear()
             if self._stopping.is_set():
                 return
-            self._idle.clear()
             try:
                 progress = self._trigger.catch_up(wait_s=self.lock_wait_s)
                 if progress.handled:
                     log.info("agent proposed for new events", events=progress.handled, position=progress.position)
             except Exception as exc:  # noqa: BLE001 - the trigger stays in the outbox; the next pass retries
                 log.warning("agent pass failed; retrying later", error=f"{type(exc).__name__}: {exc}")
-            finally:
-                self._idle.set()
 
     def stop(self, timeout_s: float = 5.0) -> None:
         self._stopping.set()

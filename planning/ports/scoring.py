@@ -14,8 +14,9 @@ from planning.ports.simulation import Risk
 
 @dataclass(frozen=True, slots=True)
 class PlanVariant:
-    """What differs from the plan: (optimistic, most likely, pessimistic) remaining-work estimates
-    by task id, and lags by (predecessor id, successor id). Empty: the plan itself."""
+    """What differs from the plan: a task's three points (optimistic, most likely, pessimistic,
+    for its whole work, as ``Task.scheduling_points``) by task id, and lags by (predecessor id,
+    successor id). Empty: the plan itself."""
 
     estimates: Mapping[str, tuple[float, float, float]] = field(default_factory=dict)
     lags: Mapping[tuple[str, str], float] = field(default_factory=dict)

@@ -36,7 +36,7 @@ from planning.graph_projection import graph_edge, graph_task
 from planning.model import Dependency, ExternalEvent, ExternalEventStatus, Plan, Task, TaskStatus
 from planning.model.action import ActionType, ExpectedImpact
 from planning.model.dag import reachable
-from planning.ports.scheduling import Schedule, Scheduler, ScheduleRequest
+from planning.ports.scheduling import Delay, Schedule, Scheduler, ScheduleRequest
 from planning.ports.scoring import PlanVariant, ScoringRequest, VariantScorer
 from planning.services.graph_queries import forecast_delays
 from planning.services.simulations import risks_of
@@ -168,7 +168,7 @@ class OptimisationAgent:
             schedule_after=after,
         )
 
-    def _schedule(self, inp: AgentInput, delays: Any) -> Schedule:
+    def _schedule(self, inp: AgentInput, delays: Sequence[Delay]) -> Schedule:
         known = {t.id for t in inp.tasks}
         return self._scheduler.schedule(
             ScheduleRequest(
@@ -209,6 +209,11 @@ def _remaining_points(task: Task) -> tuple[float, float, float] | None:
     return (points[0] * share, points[1] * share, points[2] * share)
 
 
+def _remaining_most_likely(task: Task) -> float:
+    points = _remaining_points(task)
+    return 0.0 if points is None else points[1]
+
+
 def generate(inp: AgentInput, after: Schedule) -> list[Candidate]:
     """Every candidate that applies, in type order (at most ``MAX_PER_TYPE`` of each)."""
     tasks = {t.id: t for t in inp.tasks}
@@ -219,11 +224,7 @@ def generate(inp: AgentInput, after: Schedule) -> list[Candidate]:
     downstream: dict[str, None] = dict.fromkeys(affected)
     for task_id in affected:
         downstream.update(dict.fromkeys(node for node, _ in sorted(reachable(succs, task_id), key=lambda x: x[1])))
-    critical = [
-        t
-        for t in after.critical_path
-        if t in tasks and _remaining_points(tasks[t]) is not None and (_remaining_points(tasks[t]) or (0, 0, 0))[1] > 0
-    ]
+    critical = [t for t in after.critical_path if t in tasks and _remaining_most_likely(tasks[t]) > 0]
     return [
         *_shift_dates(tasks, list(downstream), after),
         *_crash(tasks, critical, set(downstream)),
@@ -268,8 +269,7 @@ def _shift_dates(tasks: dict[str, Task], moved: Sequence[str], after: Schedule) 
 
 def _crash(tasks: dict[str, Task], critical: Sequence[str], downstream: set[str]) -> list[Candidate]:
     def weight(task_id: str) -> tuple[bool, float, str]:
-        points = _remaining_points(tasks[task_id]) or (0.0, 0.0, 0.0)
-        return (task_id not in downstream, -points[1], task_id)
+        return (task_id not in downstream, -_remaining_most_likely(tasks[task_id]), task_id)
 
     out = []
     for task_id in sorted(critical, key=weight)[:MAX_PER_TYPE]:
