@@ -22,8 +22,9 @@ from adapters.locks import process_lock
 from adapters.memo import LruMemo
 from adapters.msgraph import planner_graph_from_settings
 from adapters.sql import SqlUnitOfWork, create_store_engine, upgrade
-from adapters.system import SystemClock, TimeOrderedIds
+from adapters.system import SystemClock, ThreadBackground, TimeOrderedIds
 from planning.ports import DependencyGraph
+from planning.ports.simulation import RiskSimulator
 from planning.principal import Principal
 from planning.services.agent_trigger import AgentTrigger
 from planning.services.base import ServiceDeps
@@ -78,8 +79,10 @@ def bootstrap(
     *,
     migrate: bool = True,
     wrap_graph: Callable[[DependencyGraph], DependencyGraph] | None = None,
+    simulator: RiskSimulator | None = None,
 ) -> Application:
-    """``wrap_graph`` decorates the graph connection (tests put a fault-injecting double there)."""
+    """``wrap_graph`` decorates the graph connection (tests put a fault-injecting double there);
+    ``simulator`` replaces the Monte Carlo engine (tests put a scripted one there)."""
     engine = create_store_engine(settings.database_url)
     if migrate:
         upgrade(engine)
@@ -109,8 +112,9 @@ def bootstrap(
         deps,
         graph=graph,
         scheduler=EngineScheduler(),
-        simulator=EngineSimulator(),
+        simulator=simulator if simulator is not None else EngineSimulator(),
         simulation_queue=queue,
+        background=ThreadBackground(),
         projection=projection,
         maintenance_lock=process_lock(engine, GRAPH_PROJECTION_LOCK),
         freshness_wait_s=settings.graph_wait_s,

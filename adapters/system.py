@@ -1,10 +1,12 @@
-"""The standard clock and id generator."""
+"""The standard clock, id generator and background workers."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 
 
@@ -52,3 +54,30 @@ class TimeOrderedIds:
         )
         h = f"{value:032x}"
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+class ThreadBackground:
+    """``planning.ports.background.Background`` on threads."""
+
+    @contextlib.contextmanager
+    def repeating(self, interval_s: float, tick: Callable[[], bool], *, name: str) -> Iterator[None]:
+        stop = threading.Event()
+
+        def run() -> None:
+            while not stop.wait(interval_s):
+                if not tick():
+                    return
+
+        worker = threading.Thread(target=run, name=name, daemon=True)
+        worker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            worker.join()
+
+    def mutex(self) -> threading.Lock:
+        return threading.Lock()
+
+    def pause(self, seconds: float) -> None:
+        time.sleep(seconds)

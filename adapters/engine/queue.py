@@ -37,6 +37,12 @@ class ThreadSimulationQueue:
         self._run = run
 
     @property
+    def waiting(self) -> int:
+        """Runs submitted whose job has not started yet."""
+        with self._lock:
+            return len(self._waiting)
+
+    @property
     def stopping(self) -> bool:
         return self._stopping.is_set()
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from planning.access import Access, store_lookup
 from planning.ports import DependencyGraph
+from planning.ports.background import Background
 from planning.ports.locks import ProcessLock
 from planning.ports.memo import Memo
 from planning.ports.planner import PlannerGraph
@@ -61,6 +62,7 @@ class PlanningServices:
         scheduler: Scheduler,
         simulator: RiskSimulator,
         simulation_queue: SimulationQueue,
+        background: Background,
         projection: ProjectionDriver,
         maintenance_lock: ProcessLock,
         scorer: VariantScorer,
@@ -86,7 +88,7 @@ class PlanningServices:
             documents=DocumentService(deps),
             graph=GraphQueries(deps.uow, fresh, scheduler, deps.clock, memo=memo),
             graph_maintenance=GraphMaintenance(deps.uow, graph, maintenance_lock),
-            simulations=SimulationService(deps, simulator, simulation_queue),
+            simulations=SimulationService(deps, simulator, simulation_queue, background),
             deps=deps,
             actions=ActionService(deps, OptimisationAgent(scheduler, scorer), tasks, dependencies),
             planner_sync=None if lock_for is None else PlannerSyncService(deps, planner_graph, lock_for),

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
-import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from planning.access import Caller, Permission, access_of, principal_of, require_in
 from planning.commands import CancelSimulation
@@ -25,6 +23,7 @@ from planning.model.simulation import (
     SimulationStatus,
 )
 from planning.model.task import scheduling_points
+from planning.ports.background import Background
 from planning.ports.graph import GraphEdge, GraphTask
 from planning.ports.simulation import (
     Progress,
@@ -86,15 +85,21 @@ class SimulationService:
         deps: ServiceDeps,
         simulator: RiskSimulator,
         queue: SimulationQueue,
+        background: Background,
         *,
         heartbeat_s: float = HEARTBEAT_S,
         stale_after: timedelta = STALE_AFTER,
         resubmit_after: timedelta = RESUBMIT_AFTER,
+        progress_interval_s: float = PROGRESS_INTERVAL_S,
+        finish_attempts: int = FINISH_ATTEMPTS,
     ) -> None:
         self._deps = deps
         self._simulator = simulator
         self._queue = queue
+        self._background = background
         self.heartbeat_s = heartbeat_s
+        self.progress_interval_s = progress_interval_s
+        self.finish_attempts = finish_attempts
         self.stale_after = stale_after
         self.resubmit_after = resubmit_after
 
@@ -190,10 +195,10 @@ class SimulationService:
                 shards=simulation.shards,
                 distribution=simulation.distribution,
             )
-            beat = _Heartbeat(self, simulation)
+            beat = _Heartbeat(self, simulation, self._background.mutex())
             progress = self._progress_writer(simulation, should_stop, beat)
             try:
-                with beat.running(self.heartbeat_s):
+                with self._background.repeating(self.heartbeat_s, beat.record, name=f"heartbeat-{simulation.id}"):
                     result = self._simulator.simulate(request, progress)
             except ValueError as exc:
                 raise _EngineValueError(str(exc)) from exc
@@ -223,18 +228,20 @@ class SimulationService:
     def _progress_writer(
         self, simulation: Simulation, should_stop: Callable[[], bool] | None, beat: _Heartbeat
     ) -> Progress:
-        last = [0.0]
+        last: list[datetime | None] = [None]
 
         def report(done: int, total: int) -> None:
             if should_stop is not None and should_stop():
                 raise SimulationStopped(simulation.id)
             if beat.lost:
                 raise _RunLost(simulation.id)
-            now = time.monotonic()
+            now = self._deps.clock.now()
             # A new tenth is always written (it is announced to subscribers); otherwise at most
-            # one write every PROGRESS_INTERVAL_S.
+            # one write every ``progress_interval_s``.
             new_tenth = beat.tenth_of(done) > beat.announced_tenth
-            if done < total and now - last[0] < PROGRESS_INTERVAL_S and not new_tenth:
+            previous = last[0]
+            recent = previous is not None and (now - previous).total_seconds() < self.progress_interval_s
+            if done < total and recent and not new_tenth:
                 return
             last[0] = now
             if not beat.record(done):
@@ -289,7 +296,7 @@ class SimulationService:
             if simulation.status is SimulationStatus.SUCCEEDED
             else PlanEventKind.SIMULATION_FAILED
         )
-        for attempt in range(1, FINISH_ATTEMPTS + 1):
+        for attempt in range(1, self.finish_attempts + 1):
             try:
                 with self._deps.uow() as uow:
                     stored = uow.simulations.finish(simulation)
@@ -301,10 +308,10 @@ class SimulationService:
                     return None
                 return simulation
             except Exception:
-                if attempt == FINISH_ATTEMPTS:
+                if attempt == self.finish_attempts:
                     raise
                 log.warning("could not store the end of simulation %s; retrying", simulation.id, exc_info=True)
-                time.sleep(0.5 * attempt)
+                self._background.pause(0.5 * attempt)
         return None  # pragma: no cover - the loop returns or raises
 
     def _let_go(self, simulation_id: str, what: str) -> None:
@@ -480,27 +487,32 @@ class SimulationService:
 
 
 class _Heartbeat:
-    """Beats a running simulation's heartbeat: with each progress write, and from a thread of
-    its own every ``interval_s`` while the engine runs, so that a long phase without progress
-    reports (merging shards, sensitivity) does not look like a dead worker."""
+    """Beats a running simulation's heartbeat: with each progress write, and (``record`` run by
+    ``Background.repeating``) every ``heartbeat_s`` while the engine runs, so that a long phase
+    without progress reports (merging shards, sensitivity) does not look like a dead worker.
 
-    def __init__(self, service: SimulationService, simulation: Simulation) -> None:
+    ``mutex`` keeps the two writers (the engine's progress and the repeating beat) one at a time.
+    """
+
+    def __init__(
+        self, service: SimulationService, simulation: Simulation, mutex: AbstractContextManager[object]
+    ) -> None:
         self._service = service
         self._simulation = simulation
-        self._lock = threading.Lock()
+        self._mutex = mutex
         self._done = 0
-        self._lost = threading.Event()
+        self._lost = False
         #: The last tenth of the iterations announced with a SIMULATION_PROGRESS event.
         self.announced_tenth = 0
 
     @property
     def lost(self) -> bool:
         """The run is no longer RUNNING in the store (another process failed it as stale)."""
-        return self._lost.is_set()
+        return self._lost
 
     def record(self, done: int | None = None) -> bool:
         """Store the progress (the last reported when ``done`` is None); False once the run is lost."""
-        with self._lock:
+        with self._mutex:
             if done is not None:
                 self._done = max(self._done, done)
             tenth = self.tenth_of(self._done)
@@ -508,30 +520,13 @@ class _Heartbeat:
             still_running = self._service._record_progress(self._simulation, self._done, announce=announce)
             if announce and still_running:
                 self.announced_tenth = tenth
-        if still_running is False:
-            self._lost.set()
-        return not self._lost.is_set()
+            if still_running is False:
+                self._lost = True
+            return not self._lost
 
     def tenth_of(self, done: int) -> int:
         """How many whole tenths of the run's iterations ``done`` completes (0 to 10)."""
         return min(10, done * 10 // max(1, self._simulation.iterations))
-
-    @contextlib.contextmanager
-    def running(self, interval_s: float) -> Iterator[None]:
-        stop = threading.Event()
-
-        def beat() -> None:
-            while not stop.wait(interval_s):
-                if not self.record():
-                    return
-
-        beater = threading.Thread(target=beat, name=f"heartbeat-{self._simulation.id}", daemon=True)
-        beater.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            beater.join()
 
 
 def risks_of(events: Sequence[ExternalEvent]) -> tuple[Risk, ...]:

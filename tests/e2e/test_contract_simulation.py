@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 
 import pytest
 from graphql import build_schema, parse, validate
+from starlette.testclient import TestClient
 
+from adapters.asgi.app import create_asgi_app
+from adapters.bootstrap import bootstrap
 from adapters.cli import demo_document
 from planning.principal import Principal
 from resolvers.ids import to_global_id
 from schema.export import SCHEMA_DIR
-from tests.graphql_client import OPERATIONS, GraphQL, add_member, operation
+from tests.graphql_client import ADMIN_HEADERS, OPERATIONS, GraphQL, add_member, operation
 
 SIM = operation("simulation.graphql")
 EVENTS = operation("events.graphql")
@@ -32,7 +36,11 @@ def gql(client) -> GraphQL:
 
 @pytest.fixture
 def demo_plan(app) -> str:
-    plan = app.services.documents.import_document(demo_document(), ADMIN, rebase_to=app.services.graph._clock.today())
+    return _import_demo(app)
+
+
+def _import_demo(app) -> str:
+    plan = app.services.documents.import_document(demo_document(), ADMIN, rebase_to=datetime.now(UTC).date())
     return to_global_id("Plan", plan.id)
 
 
@@ -149,18 +157,23 @@ def test_bad_runs_are_user_errors(gql: GraphQL, demo_plan: str) -> None:
     assert gql(SIM, {"planId": empty}, "PlanSimulations")["plan"]["simulations"]["edges"] == []
 
 
-def test_a_failing_run_ends_failed_with_a_generic_reason(gql: GraphQL, app, demo_plan: str, monkeypatch) -> None:
-    """An unexpected failure's details (which may name SQL or hosts) are logged, not shown."""
+class OutOfMemory:
+    """A Monte Carlo engine that fails as no plan could make it fail."""
 
-    def broken(*_args: object, **_kwargs: object) -> dict:
+    def simulate(self, *_args: object, **_kwargs: object) -> dict:
         raise MemoryError("out of memory in the engine")
 
-    monkeypatch.setattr(app.services.simulations._simulator, "simulate", broken)
-    done = _wait(gql, _run(gql, demo_plan, iterations=100)["id"])
-    assert done["status"] == "FAILED"
-    assert done["error"] == "the simulation failed unexpectedly; the error has been logged"
-    assert "out of memory" not in done["error"]
-    assert done["result"] is None
+
+def test_a_failing_run_ends_failed_with_a_generic_reason(settings) -> None:
+    """An unexpected failure's details (which may name SQL or hosts) are logged, not shown."""
+    app = bootstrap(settings, simulator=OutOfMemory())
+    with TestClient(create_asgi_app(app), raise_server_exceptions=False, headers=ADMIN_HEADERS) as client:
+        gql = GraphQL(client)
+        done = _wait(gql, _run(gql, _import_demo(app), iterations=100)["id"])
+        assert done["status"] == "FAILED"
+        assert done["error"] == "the simulation failed unexpectedly; the error has been logged"
+        assert "out of memory" not in done["error"]
+        assert done["result"] is None
 
 
 def test_simulation_events_reach_the_outbox(gql: GraphQL, app, demo_plan: str) -> None:

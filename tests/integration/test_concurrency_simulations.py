@@ -20,6 +20,7 @@ from sqlalchemy import update
 
 from adapters.bootstrap import Application, bootstrap
 from adapters.config import Settings
+from adapters.engine.simulator import EngineSimulator
 from adapters.sql import SqlUnitOfWork
 from adapters.sql.repositories.simulations import SqlSimulationRepository
 from adapters.sql.rows import utc
@@ -58,17 +59,50 @@ class FakeSimulator:
         return {"onTimeProbability": 0.5}
 
 
-@pytest.fixture(autouse=True)
-def _progress_every_report(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(simulations_module, "PROGRESS_INTERVAL_S", 0.0)
+class SwappableSimulator:
+    """The engine until a test puts a scripted simulator in its place (``_use``).
+
+    Injected through ``bootstrap(simulator=...)``: the service keeps the one it was given.
+    """
+
+    def __init__(self) -> None:
+        self.current: Any = EngineSimulator()
+
+    def simulate(self, request: Any, progress: Callable[[int, int], None] | None = None) -> Any:
+        return self.current.simulate(request, progress)
+
+
+_SIMULATORS: dict[int, SwappableSimulator] = {}
+
+
+def _start(settings: Settings) -> Application:
+    """An application ("process") whose simulator the test can swap, writing every progress report."""
+    simulator = SwappableSimulator()
+    application = bootstrap(settings, simulator=simulator)
+    application.services.simulations.progress_interval_s = 0.0
+    _SIMULATORS[id(application)] = simulator
+    return application
+
+
+def _use(app: Application, simulator: Any) -> None:
+    _SIMULATORS[id(app)].current = simulator
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Application]:
+    application = _start(settings)
+    yield application
+    application.close()
+    del _SIMULATORS[id(application)]
 
 
 @pytest.fixture
 def second(settings: Settings) -> Iterator[Application]:
     """Another process on the same store (and graph)."""
-    application = bootstrap(settings)
+    application = _start(settings)
     yield application
     application.close()
+    del _SIMULATORS[id(application)]
 
 
 def _hold_queue(app: Application) -> None:
@@ -86,7 +120,7 @@ def _queued(app: Application, plan_id: str, count: int = 1) -> list[str]:
         app.services.simulations.request(RunSimulation(plan_id, iterations=100, seed=i), ADMIN) for i in range(count)
     ]
     # Let the do-nothing jobs run, so that the runs are really orphaned before a test rebinds.
-    _wait_for(lambda: not app.simulation_queue._waiting)
+    _wait_for(lambda: app.simulation_queue.waiting == 0)
     return [r.id for r in runs]
 
 
@@ -127,7 +161,7 @@ def test_a_queued_run_is_claimed_by_exactly_one_of_many_workers_in_two_processes
     plan_id = _plan(app)
     run_ids = _queued(app, plan_id, count=6)
     for application in (app, second):
-        application.services.simulations._simulator = FakeSimulator(steps=2, delay_s=0.01)
+        _use(application, FakeSimulator(steps=2, delay_s=0.01))
     services = [app.services.simulations, second.services.simulations] * 3
     barrier = threading.Barrier(len(services))
     outcomes: list[tuple[str, bool]] = []
@@ -176,7 +210,7 @@ def test_recover_in_another_process_leaves_a_live_run_alone(app: Application, se
     plan_id = _plan(app)
     gate = threading.Event()
     fake = FakeSimulator(gate=gate)
-    app.services.simulations._simulator = fake
+    _use(app, fake)
     (run_id,) = _queued(app, plan_id)
     worker = threading.Thread(target=app.services.simulations.execute, args=(run_id,))
     worker.start()
@@ -198,7 +232,7 @@ def test_recover_fails_a_run_whose_heartbeat_is_stale_and_its_worker_then_stops(
     plan_id = _plan(app)
     gate = threading.Event()
     fake = FakeSimulator(gate=gate)
-    app.services.simulations._simulator = fake
+    _use(app, fake)
     (run_id,) = _queued(app, plan_id)
     results: list[Any] = []
     worker = threading.Thread(target=lambda: results.append(app.services.simulations.execute(run_id)))
@@ -224,7 +258,7 @@ def test_recover_fails_a_run_whose_heartbeat_is_stale_and_its_worker_then_stops(
 def test_progress_writes_beat_the_heartbeat(app: Application, monkeypatch: pytest.MonkeyPatch) -> None:
     plan_id = _plan(app)
     (run_id,) = _queued(app, plan_id)
-    app.services.simulations._simulator = FakeSimulator(steps=3, delay_s=0.05)
+    _use(app, FakeSimulator(steps=3, delay_s=0.05))
     beats: list[datetime | None] = []
     real = SqlSimulationRepository.record_progress
 
@@ -248,13 +282,13 @@ def test_a_run_whose_end_cannot_be_stored_is_failed_by_recover_once_stale(
 ) -> None:
     plan_id = _plan(app)
     (run_id,) = _queued(app, plan_id)
-    app.services.simulations._simulator = FakeSimulator()
+    _use(app, FakeSimulator())
 
     def store_down(self: Any, simulation: Any) -> bool:
         raise ConnectionError("store unreachable")
 
     monkeypatch.setattr(SqlSimulationRepository, "finish", store_down)
-    monkeypatch.setattr(simulations_module, "FINISH_ATTEMPTS", 2)
+    app.services.simulations.finish_attempts = 2
     with pytest.raises(ConnectionError):
         app.services.simulations.execute(run_id)
     monkeypatch.undo()
@@ -271,7 +305,7 @@ def test_two_processes_recovering_the_same_queued_runs_run_each_once(app: Applic
     plan_id = _plan(app)
     run_ids = _queued(app, plan_id, count=3)
     for application in (app, second):
-        application.services.simulations._simulator = FakeSimulator(steps=2, delay_s=0.01)
+        _use(application, FakeSimulator(steps=2, delay_s=0.01))
         application.simulation_queue.bind(application.services.simulations.execute)
     assert app.services.simulations.recover() == 3
     second.services.simulations.recover()
@@ -287,7 +321,7 @@ def test_two_processes_recovering_the_same_queued_runs_run_each_once(app: Applic
 def test_shutdown_cancels_queued_runs_and_stops_the_running_one(app: Application, settings: Settings) -> None:
     plan_id = _plan(app)
     slow = FakeSimulator(steps=3000, delay_s=0.02)  # a minute, unless stopped
-    app.services.simulations._simulator = slow
+    _use(app, slow)
     run_ids = [
         app.services.simulations.request(RunSimulation(plan_id, iterations=100, seed=i), ADMIN).id for i in range(3)
     ]
@@ -305,9 +339,9 @@ def test_shutdown_cancels_queued_runs_and_stops_the_running_one(app: Application
         assert run.progress == 0.0
         assert run.started_at is None
     # The next start runs them all.
-    restarted = bootstrap(settings)
+    restarted = _start(settings)
     try:
-        restarted.services.simulations._simulator = FakeSimulator()
+        _use(restarted, FakeSimulator())
         assert restarted.services.simulations.recover() == 3
         _wait_for(lambda: all(_status(restarted, r) is SimulationStatus.SUCCEEDED for r in run_ids))
     finally:
@@ -333,7 +367,7 @@ def _fail_with(app: Application, exc: Exception) -> str | None:
         def simulate(self, *_args: Any, **_kwargs: Any) -> dict[str, Any]:
             raise exc
 
-    app.services.simulations._simulator = Broken()
+    _use(app, Broken())
     done = app.services.simulations.execute(run_id)
     assert done is not None
     assert done.status is SimulationStatus.FAILED
@@ -395,12 +429,13 @@ def test_the_heartbeat_goes_on_while_the_engine_reports_no_progress(app: Applica
     (run_id,) = _queued(app, plan_id)
     service = app.services.simulations
     service.heartbeat_s = 0.1
-    service._simulator = SilentTail(silent_s=1.5)
+    silent = SilentTail(silent_s=1.5)
+    _use(app, silent)
     second.services.simulations.stale_after = timedelta(seconds=0.6)
     worker = threading.Thread(target=service.execute, args=(run_id,))
     worker.start()
     try:
-        assert service._simulator.started.wait(10)
+        assert silent.started.wait(10)
         for _ in range(5):
             time.sleep(0.25)
             # Another process's sweep, with a short staleness limit: the run is alive.
@@ -417,12 +452,13 @@ def test_a_run_failed_as_stale_during_a_silent_phase_keeps_that_verdict(app: App
     service = app.services.simulations
     # No beat during the test's window: it backdates the heartbeat, then sweeps.
     service.heartbeat_s = 30.0
-    service._simulator = SilentTail(silent_s=0.6)
+    silent = SilentTail(silent_s=0.6)
+    _use(app, silent)
     results: list[Any] = []
     worker = threading.Thread(target=lambda: results.append(service.execute(run_id)))
     worker.start()
     try:
-        assert service._simulator.started.wait(10)
+        assert silent.started.wait(10)
         _wait_for(lambda: _status(app, run_id) is SimulationStatus.RUNNING)
         # The engine's one progress report writes a heartbeat too: let it land before backdating.
         _wait_for(lambda: app.services.simulations.get_many(ADMIN, [run_id])[0].progress == 1.0)
@@ -439,7 +475,7 @@ def test_runs_left_queued_too_long_are_submitted_again(app: Application) -> None
     plan_id = _plan(app)
     (run_id,) = _queued(app, plan_id)  # its submission went nowhere
     service = app.services.simulations
-    service._simulator = FakeSimulator()
+    _use(app, FakeSimulator())
     app.simulation_queue.bind(service.execute)
     assert service.resubmit_queued() == 0  # requested moments ago: still on its way
     service.resubmit_after = timedelta(0)
@@ -457,7 +493,7 @@ def test_the_servers_periodic_sweep_runs_a_run_left_queued(app: Application) -> 
     plan_id = _plan(app)
     (run_id,) = _queued(app, plan_id)
     service = app.services.simulations
-    service._simulator = FakeSimulator()
+    _use(app, FakeSimulator())
     service.resubmit_after = timedelta(seconds=0.2)
     calls: list[str] = []
 
