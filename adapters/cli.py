@@ -93,7 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="the GraphQL schema").add_subparsers(
         title="schema commands", metavar="ACTION"
     )
-    export_schema = schema.add_parser("export", help="write schema/schema.graphql and schema/appsync.graphql")
+    export_schema = schema.add_parser(
+        "export", help="write schema/schema.graphql, schema/appsync.graphql and schema/resolvers.json"
+    )
     export_schema.add_argument("--output-dir", type=Path, default=None, help="default: the schema package folder")
     export_schema.add_argument("--check", action="store_true", help="fail when the files differ instead of writing")
     export_schema.set_defaults(handler=_schema_export)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -42,6 +43,24 @@ def appsync_sdl(sdl: str) -> str:
     return "\n\n".join(kept) + "\n"
 
 
+def nested_resolvers_json() -> str:
+    """The fields below the root that ``resolvers/registry.py`` resolves, as the CDK app reads them.
+
+    AppSync must send exactly these to the Lambda (batched); it reads every other nested field
+    from the parent's JSON. The CDK app cannot import the resolvers (it runs without the
+    project's dependencies), so the list travels as this generated file.
+    """
+    from resolvers.registry import RESOLVERS
+
+    nested = sorted([t, f] for t, f in RESOLVERS if t not in {"Query", "Mutation", "Subscription"})
+    rows = ",\n".join(f"  {json.dumps(pair)}" for pair in nested)
+    return '{"generatedBy": "planner schema export", "nested": [\n' + rows + "\n]}\n"
+
+
 def export_files() -> dict[str, str]:
     sdl = schema_sdl()
-    return {"schema.graphql": HEADER + sdl, "appsync.graphql": APPSYNC_HEADER + appsync_sdl(sdl)}
+    return {
+        "schema.graphql": HEADER + sdl,
+        "appsync.graphql": APPSYNC_HEADER + appsync_sdl(sdl),
+        "resolvers.json": nested_resolvers_json(),
+    }

@@ -9,10 +9,11 @@ type Query { plan(id: ID!): Plan  me: String! }
 type Plan { id: ID!  name: String!  tasks(first: Int): [Task!]!  createdAt: AWSDateTime! }
 type Task { id: ID!  title: String!  slackDays: Float }
 """
+NESTED = (("Plan", "id"), ("Task", "id"), ("Plan", "tasks"), ("Task", "slackDays"), ("Plan", "notInThisSchema"))
 
 
 def test_root_fields_unbatched_nested_fields_batched_plain_fields_left_to_appsync() -> None:
-    plan = plan_resolvers(BASE + "type Mutation { createPlan(name: String!): Plan }")
+    plan = plan_resolvers(BASE + "type Mutation { createPlan(name: String!): Plan }", NESTED)
     assert plan.lambda_fields == (
         FieldResolver("Query", "plan"),
         FieldResolver("Query", "me"),
@@ -36,12 +37,12 @@ def test_publish_mutations_go_to_the_none_source_when_the_schema_has_them() -> N
     type Subscription { onPlanEvent: String @aws_subscribe(mutations: ["publishPlanEvent"]) }
     """
     )
-    plan = plan_resolvers(sdl)
+    plan = plan_resolvers(sdl, NESTED)
     assert plan.publish_fields == (FieldResolver("Mutation", "publishPlanEvent"),)
     assert FieldResolver("Mutation", "publishPlanEvent") not in plan.lambda_fields
     assert not any(f.type_name == "Subscription" for f in plan.lambda_fields)
 
 
 def test_fields_of_type_extensions_count() -> None:
-    plan = plan_resolvers(BASE + "extend type Query { plans: [Plan!]! }")
+    plan = plan_resolvers(BASE + "extend type Query { plans: [Plan!]! }", NESTED)
     assert FieldResolver("Query", "plans") in plan.lambda_fields

@@ -7,17 +7,20 @@ Read from ``schema/appsync.graphql`` so that the API only names fields the schem
   go to a NONE data source that echoes their input;
 - on the other types, the fields in ``NESTED_FIELDS`` go to the Lambda, batched (AppSync sends one
   ``BatchInvoke`` of up to ``MAX_BATCH_SIZE`` sources). Every other field is read from its
-  parent's JSON by AppSync itself. The list is the nested part of ``resolvers/registry.py``
-  (``tests/infra/`` checks that the two agree), kept here because the CDK app cannot import the
-  project's code.
+  parent's JSON by AppSync itself. The list is the nested part of ``resolvers/registry.py``,
+  which ``planner schema export`` writes to ``schema/resolvers.json`` because the CDK app cannot
+  import the project's code.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from graphql import ObjectTypeDefinitionNode, ObjectTypeExtensionNode, parse
+
+from .settings import NESTED_RESOLVERS
 
 #: Mutations that only the backend calls (IAM) to publish to subscriptions; resolved by AppSync alone.
 PUBLISH_MUTATIONS = ("publishPlanEvent", "publishSimulationProgress")
@@ -25,50 +28,16 @@ PUBLISH_MUTATIONS = ("publishPlanEvent", "publishSimulationProgress")
 #: How many sources one batched Lambda invocation receives at most (AppSync allows up to 2,000).
 MAX_BATCH_SIZE = 500
 
-#: Fields below the root whose value is not in their parent's JSON: the Lambda computes them.
-NESTED_FIELDS: tuple[tuple[str, str], ...] = (
-    *(
-        (t, "id")
-        for t in ("Plan", "Task", "Dependency", "ExternalEvent", "Simulation", "PlanActivity", "ProposedAction")
-    ),
-    ("Me", "plans"),
-    ("Plan", "taskCount"),
-    ("Plan", "tasks"),
-    ("Plan", "dependencies"),
-    ("Plan", "externalEvents"),
-    ("Plan", "criticalPath"),
-    ("Plan", "forecastFinishDate"),
-    ("Plan", "latestSimulation"),
-    ("Plan", "simulations"),
-    ("Plan", "members"),
-    ("Plan", "myRole"),
-    ("Plan", "activity"),
-    ("Task", "plan"),
-    ("Task", "dependsOn"),
-    ("Task", "dependents"),
-    ("Task", "externalEvents"),
-    ("Task", "slackDays"),
-    ("Task", "isCritical"),
-    ("Task", "forecastStart"),
-    ("Task", "forecastFinish"),
-    ("Task", "riskScore"),
-    ("Task", "upstream"),
-    ("Task", "downstream"),
-    ("Dependency", "predecessor"),
-    ("Dependency", "successor"),
-    ("ExternalEvent", "affectedTasks"),
-    ("ExternalEvent", "impact"),
-    ("Simulation", "plan"),
-    ("Simulation", "result"),
-    ("TaskCriticality", "task"),
-    ("TaskSensitivity", "task"),
-    ("Plan", "proposedActions"),
-    ("Plan", "plannerSync"),
-    ("ProposedAction", "parameters"),
-    ("ProposedAction", "expectedImpact"),
-    ("ProposedAction", "task"),
-    ("ProposedAction", "externalEvent"),
-)
+
+def nested_fields(path: Path = NESTED_RESOLVERS) -> tuple[tuple[str, str], ...]:
+    """Fields below the root whose value is not in their parent's JSON: the Lambda computes them.
+
+    ``planner schema export`` writes the list from ``resolvers/registry.py`` (the handler routes
+    by the same registry), so the two cannot drift apart.
+    """
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return tuple((type_name, field_name) for type_name, field_name in data["nested"])
+
 
 ROOT_TYPES = ("Query", "Mutation")
 
@@ -100,8 +69,11 @@ def object_fields(sdl: str) -> dict[str, tuple[str, ...]]:
     return fields
 
 
-def plan_resolvers(sdl: str) -> ResolverPlan:
-    """The resolvers for the fields this schema has; those it lacks (yet) are left out."""
+def plan_resolvers(sdl: str, nested: tuple[tuple[str, str], ...] | None = None) -> ResolverPlan:
+    """The resolvers for the fields this schema has; those it lacks (yet) are left out.
+
+    ``nested`` defaults to the generated list (``nested_fields``)."""
+    nested = nested_fields() if nested is None else nested
     fields = object_fields(sdl)
     lambda_fields: list[FieldResolver] = []
     publish_fields: list[FieldResolver] = []
@@ -111,7 +83,7 @@ def plan_resolvers(sdl: str) -> ResolverPlan:
                 publish_fields.append(FieldResolver(type_name, field_name))
             else:
                 lambda_fields.append(FieldResolver(type_name, field_name))
-    for type_name, field_name in NESTED_FIELDS:
+    for type_name, field_name in nested:
         if field_name in fields.get(type_name, ()):
             lambda_fields.append(FieldResolver(type_name, field_name, MAX_BATCH_SIZE))
     return ResolverPlan(tuple(lambda_fields), tuple(publish_fields))

@@ -7,6 +7,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 APPSYNC_SCHEMA = REPO_ROOT / "schema" / "appsync.graphql"
+#: The nested fields the resolvers compute (generated from resolvers/registry.py with the schema).
+NESTED_RESOLVERS = REPO_ROOT / "schema" / "resolvers.json"
 
 #: Lambda handler strings: modules importable from the repository root (the code asset).
 API_HANDLER = "adapters.appsync.handler.handler"
