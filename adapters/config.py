@@ -49,6 +49,11 @@ class Settings:
     #: Requests one server process handles at once; the next is answered HTTP 503 with
     #: ``Retry-After`` at once (health and readiness probes are never refused).
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+    #: Browser origins allowed to call the API (CORS), from ``PLANNER_CORS_ORIGINS``; when it is
+    #: not set, development allows any port of http://localhost and http://127.0.0.1
+    #: (``cors_origin_regex``) and production none.
+    cors_origins: tuple[str, ...] = ()
+    cors_origin_regex: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -73,6 +78,7 @@ class Settings:
             graph_wait_s=_seconds(env, "PLANNER_GRAPH_WAIT_S", 5.0),
             max_body_bytes=_count(env, "PLANNER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, low=1024, high=1 << 30),
             max_in_flight=_count(env, "PLANNER_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT, low=1, high=10_000),
+            **_cors(env, production=production),
         )
 
     @property
@@ -155,3 +161,24 @@ def _count(env: Mapping[str, str], name: str, default: int, *, low: int, high: i
     if not low <= value <= high:
         raise ValueError(f"{name} must be between {low} and {high}, not {value}")
     return value
+
+
+#: Development's default CORS rule: any port of http://localhost and http://127.0.0.1.
+LOCAL_ORIGINS = r"http://(localhost|127\.0\.0\.1)(:[0-9]{1,5})?"
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
+
+
+def _cors(env: Mapping[str, str], *, production: bool) -> dict[str, object]:
+    """``PLANNER_CORS_ORIGINS``: comma-separated origins (``scheme://host[:port]``) or ``*``;
+    when it is unset, development allows local origins and production none."""
+    raw = env.get("PLANNER_CORS_ORIGINS")
+    if raw is None:
+        return {"cors_origins": (), "cors_origin_regex": None if production else LOCAL_ORIGINS}
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        if origin != "*" and not _ORIGIN.match(origin):
+            raise ValueError(
+                f"PLANNER_CORS_ORIGINS takes origins such as https://app.example.com or http://localhost:5173, "
+                f"not {origin[:60]!r}"
+            )
+    return {"cors_origins": origins, "cors_origin_regex": None}
