@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint bench load probe fuzz schema clean
+.PHONY: install run test lint bench load probe fuzz schema clean graphiql-assets
 
 install: $(STAMP)
 
@@ -28,6 +28,7 @@ lint: install
 # PostgreSQL is installed and started where missing (scripts/ensure-postgres.sh), so that
 # every store-backed test runs on SQLite and on PostgreSQL.
 test: lint
+	bash scripts/ensure-browser-tests.sh
 	url="$$(bash scripts/ensure-postgres.sh | tail -n 1)" && \
 		PLANNER_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest
 
@@ -61,3 +62,9 @@ schema: install
 
 clean:
 	rm -rf $(VENV) .planner .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# GraphiQL's scripts and styles, served offline: copies the browser builds of the npm packages
+# pinned in adapters/asgi/graphiql/package-lock.json into adapters/asgi/graphiql/static/ (commit
+# the result; the server needs no Node). Needs npm. README, "GraphiQL offline".
+graphiql-assets:
+	bash adapters/asgi/graphiql/copy-assets.sh

@@ -21,6 +21,8 @@ DEFAULT_MAX_BODY_BYTES = 1 << 20
 #: Measured with `make load` (README, "Under load"): one process (one GIL) is as fast with 4
 #: requests in progress as with 8, and an admitted request then waits behind 3 others, not 7.
 DEFAULT_MAX_IN_FLIGHT = 4
+#: Development's default CORS rule: any port of http://localhost and http://127.0.0.1.
+LOCAL_ORIGINS = r"http://(localhost|127\.0\.0\.1)(:[0-9]{1,5})?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +53,9 @@ class Settings:
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     #: Browser origins allowed to call the API (CORS), from ``PLANNER_CORS_ORIGINS``; when it is
     #: not set, development allows any port of http://localhost and http://127.0.0.1
-    #: (``cors_origin_regex``) and production none.
+    #: (``cors_origin_regex``) and production none (``from_env`` sets both).
     cors_origins: tuple[str, ...] = ()
-    cors_origin_regex: str | None = None
+    cors_origin_regex: str | None = LOCAL_ORIGINS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -163,8 +165,6 @@ def _count(env: Mapping[str, str], name: str, default: int, *, low: int, high: i
     return value
 
 
-#: Development's default CORS rule: any port of http://localhost and http://127.0.0.1.
-LOCAL_ORIGINS = r"http://(localhost|127\.0\.0\.1)(:[0-9]{1,5})?"
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 
 

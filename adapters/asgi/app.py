@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import structlog
-from graphql import ExecutionResult
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
 
 from adapters.asgi import graphiql, media
 from adapters.asgi.auth import Authenticate, development_routes, principal_of

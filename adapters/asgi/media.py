@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import ExecutionResult
+from strawberry.types import ExecutionResult
 
 JSON = "application/json"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"

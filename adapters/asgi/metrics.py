@@ -29,6 +29,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
 
     from adapters.bootstrap import Application
+
+log = structlog.get_logger("planner.metrics")
 
 MAX_OPERATION_NAMES = 200
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,99}$")
@@ -111,6 +114,12 @@ class StoreCollector(Collector):
         return []  # no store query at registration
 
     def collect(self) -> Iterator[Metric]:
+        try:
+            yield from self._read()
+        except Exception as exc:  # noqa: BLE001 - a scrape answers the process's own metrics even with the store down
+            log.warning("metrics: the store did not answer", error=str(exc))
+
+    def _read(self) -> list[Metric]:
         by_status = GaugeMetricFamily("planner_simulations", "Simulation runs by status.", labels=["status"])
         backlog = GaugeMetricFamily(
             "planner_outbox_backlog_messages",
@@ -125,10 +134,9 @@ class StoreCollector(Collector):
             by_status.add_metric([status.value], counts.get(status.value, 0))
         for consumer, position in checkpoints:
             backlog.add_metric([consumer], max(0, end - position))
-        yield by_status
-        yield backlog
-        yield GaugeMetricFamily(
+        lag = GaugeMetricFamily(
             "planner_projection_lag_messages",
             "Outbox messages the graph projection has not applied yet.",
             value=self._app.projector.pending(),
         )
+        return [by_status, backlog, lag]

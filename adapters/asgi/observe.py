@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import ExecutionResult
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult
 
 
 @dataclass(slots=True)

@@ -266,9 +266,11 @@ def test_past_the_in_flight_bound_the_server_answers_503_with_retry_after_at_onc
         inside.start()
         assert double.entered.wait(30), "the first request never reached the graph"
 
-        refused = client.post("/graphql", json={"query": PLANS})
+        refused = client.post("/graphql", json={"query": PLANS}, headers={"Origin": "http://localhost:5173"})
         message = _refusal(refused, 503, "UNAVAILABLE")
         assert "busy" in message
+        # A browser app on another origin may read why (CORS headers on the refusal too).
+        assert refused.headers["access-control-allow-origin"] == "http://localhost:5173"
         assert int(refused.headers["retry-after"]) >= 1
         assert client.get("/graphql", headers={"accept": "text/html"}).status_code == 503
 

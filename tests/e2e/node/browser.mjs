@@ -24,9 +24,13 @@ try {
     out.blocked.push(route.request().url());
     return route.abort();
   });
-  const page = await context.newPage();
-  page.setDefaultTimeout(TIMEOUT_MS);
-  page.on('console', (message) => { if (message.type() === 'error') out.console.push(message.text()); });
+  const newPage = async () => {
+    const opened = await context.newPage();
+    opened.setDefaultTimeout(TIMEOUT_MS);
+    opened.on('console', (message) => { if (message.type() === 'error') out.console.push(message.text()); });
+    return opened;
+  };
+  let page = await newPage();
 
   // 1. A frontend on another origin runs PlanList and PlanTasks with a token.
   await page.goto(config.frontendUrl);
@@ -34,16 +38,16 @@ try {
   out.frontend = JSON.parse(await page.textContent('#done'));
 
   // 2. GraphiQL, from the server's own files, renders its editor and runs a query.
+  // A fresh page whose stored GraphiQL state (headers, query) is set before any of its scripts runs.
   const graphiql = async (headers, query) => {
-    await page.goto(config.graphiqlUrl);
-    // Once GraphiQL has stored its first state, replace it: the reload starts from ours.
-    await page.waitForSelector('.graphiql-query-editor .CodeMirror');
-    await page.evaluate(([h, q]) => {
+    await page.close();
+    page = await newPage();
+    await page.addInitScript(([h, q]) => {
+      localStorage.clear();
       localStorage.setItem('graphiql:headers', h);
       localStorage.setItem('graphiql:query', q);
-      localStorage.removeItem('graphiql:tabState');
     }, [headers, query]);
-    await page.reload();
+    await page.goto(config.graphiqlUrl);
     await page.waitForSelector('.graphiql-query-editor .CodeMirror');
   };
   // GraphiQL may ignore a click while it still loads the schema: click until the answer shows.
