@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint bench load probe fuzz schema clean synth lambda-deps
+.PHONY: install run test lint bench load probe fuzz schema clean synth lambda-deps graphiql-assets
 
 install: $(STAMP)
 
@@ -35,6 +35,7 @@ lint: install
 # PostgreSQL is installed and started where missing (scripts/ensure-postgres.sh), so that
 # every store-backed test runs on SQLite and on PostgreSQL.
 test: lint $(INFRA_STAMP)
+	bash scripts/ensure-browser-tests.sh
 	url="$$(bash scripts/ensure-postgres.sh | tail -n 1)" && \
 		PLANNER_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest
 
@@ -110,3 +111,9 @@ lambda-deps: $(LAMBDA_DEPS_STAMP)
 synth: $(CDK_STAMP) $(LAMBDA_DEPS_STAMP)
 	cd $(CDK_DIR) && JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 PLANNER_STAGE=$(PLANNER_STAGE) \
 		.venv/bin/python app.py
+
+# GraphiQL's scripts and styles, served offline: copies the browser builds of the npm packages
+# pinned in adapters/asgi/graphiql/package-lock.json into adapters/asgi/graphiql/static/ (commit
+# the result; the server needs no Node). Needs npm. README, "GraphiQL offline".
+graphiql-assets:
+	bash adapters/asgi/graphiql/copy-assets.sh

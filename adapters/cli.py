@@ -63,7 +63,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's help ends with its default, unless it says it already or has none to say
+    (a flag, an option without a default)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        help_text = action.help or ""
+        if "default" in help_text.lower() or action.default in (None, False, argparse.SUPPRESS) or action.required:
+            return help_text
+        return super()._get_help_string(action)
+
+
+def _with_defaults_in_help(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Every parser and sub-parser of ``planner`` prints its options' defaults."""
+    parser.formatter_class = DefaultsHelpFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _with_defaults_in_help(sub)
+    return parser
+
+
+def planner_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("planner")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def _parser() -> argparse.ArgumentParser:
+    return _with_defaults_in_help(_commands())
+
+
+def _commands() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="planner",
         description=(
@@ -72,11 +106,12 @@ def _parser() -> argparse.ArgumentParser:
             "authentication and see and change every plan."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"planner {planner_version()}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="serve the GraphQL API (GraphiQL at /graphql in a browser)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="the port to listen on")
     serve.add_argument("--demo", action="store_true", help="load the demo plan into an empty store first")
     serve.add_argument(
         "--workers",
@@ -108,7 +143,7 @@ def _parser() -> argparse.ArgumentParser:
             "the plan's OWNER; without it the plan has no members, and only admins see it until one adds some."
         ),
     )
-    imp.add_argument("file", type=Path)
+    imp.add_argument("file", type=Path, help="the JSON plan document")
     imp.add_argument("--owner", default=None, metavar="USER", help="the user id who owns the new plan")
     imp.set_defaults(handler=_import)
 

@@ -24,6 +24,8 @@ DEFAULT_MAX_IN_FLIGHT = 4
 DEFAULT_GRAPH_MEMO_SIZE = 500_000
 DEFAULT_MSGRAPH_URL = "https://graph.microsoft.com/v1.0"
 DEFAULT_MSGRAPH_AUTHORITY = "https://login.microsoftonline.com"
+#: Development's default CORS rule: any port of http://localhost and http://127.0.0.1.
+LOCAL_ORIGINS = r"http://(localhost|127\.0\.0\.1)(:[0-9]{1,5})?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,11 @@ class Settings:
     events_poll_s: float = 1.0
     subscriber_queue: int = 256
     ws_keep_alive_s: float = 15.0
+    #: Browser origins allowed to call the API (CORS), from ``PLANNER_CORS_ORIGINS``; when it is
+    #: not set, development allows any port of http://localhost and http://127.0.0.1
+    #: (``cors_origin_regex``) and production none (``from_env`` sets both).
+    cors_origins: tuple[str, ...] = ()
+    cors_origin_regex: str | None = LOCAL_ORIGINS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -106,6 +113,7 @@ class Settings:
             events_poll_s=_seconds(env, "PLANNER_EVENTS_POLL_S", 1.0) or 1.0,
             subscriber_queue=_count(env, "PLANNER_SUBSCRIBER_QUEUE", 256, low=1, high=100_000),
             ws_keep_alive_s=_seconds(env, "PLANNER_WS_KEEP_ALIVE_S", 15.0) or 15.0,
+            **_cors(env, production=production),
         )
 
     @property
@@ -226,3 +234,22 @@ def _count(env: Mapping[str, str], name: str, default: int, *, low: int, high: i
     if not low <= value <= high:
         raise ValueError(f"{name} must be between {low} and {high}, not {value}")
     return value
+
+
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
+
+
+def _cors(env: Mapping[str, str], *, production: bool) -> dict[str, object]:
+    """``PLANNER_CORS_ORIGINS``: comma-separated origins (``scheme://host[:port]``) or ``*``;
+    when it is unset, development allows local origins and production none."""
+    raw = env.get("PLANNER_CORS_ORIGINS")
+    if raw is None:
+        return {"cors_origins": (), "cors_origin_regex": None if production else LOCAL_ORIGINS}
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        if origin != "*" and not _ORIGIN.match(origin):
+            raise ValueError(
+                f"PLANNER_CORS_ORIGINS takes origins such as https://app.example.com or http://localhost:5173, "
+                f"not {origin[:60]!r}"
+            )
+    return {"cors_origins": origins, "cors_origin_regex": None}

@@ -32,13 +32,18 @@ class SimulateError(Exception):
 def add_parser(sub: Any, handler: Callable[[argparse.Namespace], int]) -> None:
     cmd = sub.add_parser("simulate", help="Monte Carlo schedule risk of a plan document or a stored plan")
     cmd.add_argument("source", metavar="FILE_OR_PLAN_ID", help="a JSON plan document, or a stored plan's id")
-    cmd.add_argument("--iterations", type=int, default=DEFAULT_ITERATIONS)
+    cmd.add_argument("--iterations", type=int, default=DEFAULT_ITERATIONS, help="Monte Carlo iterations")
     cmd.add_argument("--seed", type=int, default=None, help="default: random; printed so a run can be repeated")
     cmd.add_argument(
         "--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD; default: the document's asOf, else today"
     )
     cmd.add_argument("--shards", type=int, default=1, help="split into independent shards (same result)")
-    cmd.add_argument("--distribution", choices=[d.value.lower() for d in Distribution], default="pert")
+    cmd.add_argument(
+        "--distribution",
+        choices=[d.value.lower() for d in Distribution],
+        default="pert",
+        help="how each task's duration is drawn from its estimates",
+    )
     cmd.add_argument("--json", action="store_true", help="print the result as JSON")
     cmd.add_argument("--plot", type=Path, default=None, metavar="PNG", help="write a histogram and cumulative curve")
     cmd.add_argument(

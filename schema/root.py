@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import strawberry
 import structlog
 from graphql import GraphQLError
@@ -271,7 +273,9 @@ class PlannerSchema(strawberry.Schema):
             log.debug("graphql error", message=error.message, path=error.path)
 
 
-def build_schema(*, production: bool = False, limits: SchemaLimits = DEFAULT_LIMITS) -> strawberry.Schema:
+def build_schema(
+    *, production: bool = False, limits: SchemaLimits = DEFAULT_LIMITS, extra_extensions: Sequence[object] = ()
+) -> strawberry.Schema:
     extensions: list[object] = [
         # First: parses, measures (depth included), costs and validates off the event loop (schema.limits).
         lambda: DocumentLimits(limits=limits),
@@ -282,6 +286,8 @@ def build_schema(*, production: bool = False, limits: SchemaLimits = DEFAULT_LIM
     ]
     if production:
         extensions.append(DisableIntrospection)
+    # The server's own (adapters.asgi.observe notes each operation's name for its log and metrics).
+    extensions.extend(extra_extensions)
     return PlannerSchema(
         query=Query,
         mutation=Mutation,

@@ -10,12 +10,16 @@ from typing import Any
 
 import structlog
 from starlette.applications import Starlette
+from starlette.responses import HTMLResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
 
+from adapters.asgi import graphiql, media
 from adapters.asgi.auth import Authenticate, development_routes, principal_of
+from adapters.asgi.cors import origin_allowed, with_cors
 from adapters.asgi.limits import (
     BodyLimit,
     ExecutionLoop,
@@ -25,6 +29,8 @@ from adapters.asgi.limits import (
     favour_the_event_loop,
 )
 from adapters.asgi.live import LiveRequestContext, sign_in
+from adapters.asgi.metrics import Metrics
+from adapters.asgi.observe import CURRENT, OperationFacts, RequestFacts, record_result
 from adapters.asgi.readiness import Probes
 from adapters.bootstrap import Application
 from planning.principal import ANONYMOUS
@@ -35,16 +41,19 @@ log = structlog.get_logger("planner.http")
 
 
 class PlannerGraphQL(StrictJsonView, GraphQL):  # type: ignore[type-arg]
-    def __init__(self, app: Application) -> None:
+    def __init__(self, app: Application, metrics: Metrics | None = None) -> None:
         production = app.settings.production
+        schema = build_schema(production=production, extra_extensions=[OperationFacts])
         super().__init__(
-            build_schema(production=production),
+            schema,
             graphql_ide=None if production else "graphiql",
             # Subscriptions: graphql-transport-ws and the legacy graphql-ws (with its "ka" keep-alive).
             keep_alive=True,
             keep_alive_interval=app.settings.ws_keep_alive_s,
         )
         self._app = app
+        #: ``metrics.subscriptions_open`` counts the subscriptions following the live broker.
+        self.metrics = metrics or Metrics()
         # GraphQL work runs on a loop of its own: the server's loop stays free for probes and refusals.
         self.execution = ExecutionLoop()
         weakref.finalize(self, self.execution.close, wait=False)
@@ -56,15 +65,46 @@ class PlannerGraphQL(StrictJsonView, GraphQL):  # type: ignore[type-arg]
             )
         return self._app.context(principal_of(request))
 
+    def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:
+        """A page on another origin may subscribe where it may query: the CORS rule."""
+        return origin_allowed(self._app.settings, origin)
+
     async def on_ws_connect(self, context: Any) -> None:
         await sign_in(context, self._app.identity)
 
+    async def render_graphql_ide(self, request: Any) -> Any:
+        """GraphiQL from the package's own files (adapters/asgi/graphiql): no CDN."""
+        return HTMLResponse(graphiql.page_html())
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
+        """The answer's media type and status (adapters/asgi/media.py)."""
+        result = await super().execute_single(*args, **kwargs)
+        chosen = media.preferred_media_type(kwargs["request"].headers.get("accept"))
+        sub_response = kwargs["sub_response"]
+        sub_response.status_code = media.status_of(result, chosen)
+        sub_response.headers["content-type"] = chosen
+        return result
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> Any:
+        record_result(result)
+        answer = await super().process_result(request, result)
+        return media.shaped(answer, result, media.preferred_media_type(request.headers.get("accept")))
+
+    def create_response(self, response_data: Any, sub_response: Any) -> Any:
+        response = super().create_response(response_data, sub_response)
+        if chosen := sub_response.headers.get("content-type"):
+            response.headers["content-type"] = chosen  # one Content-Type, not the view's and ours
+        return response
+
 
 class RequestLog:
-    """One structured line a request, with a request id the client can quote."""
+    """One structured line a request, with a request id the client can quote; a GraphQL
+    request's line names its operation and cost, and is counted in ``metrics``."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics | None = None, *, graphql_path: str = "/graphql") -> None:
         self.app = app
+        self.metrics = metrics
+        self.graphql_path = graphql_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -82,17 +122,38 @@ class RequestLog:
             await send(message)
 
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        facts = RequestFacts()
+        token = CURRENT.set(facts)
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            CURRENT.reset(token)
+            duration_s = time.perf_counter() - started
+            graphql = {}
+            if facts.graphql:
+                graphql = {"operation": facts.operation, "cost": facts.cost}
             log.info(
                 "request",
                 method=scope["method"],
                 path=scope["path"],
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                duration_ms=round(duration_s * 1000, 1),
+                **graphql,
             )
             structlog.contextvars.unbind_contextvars("request_id")
+            self._count(scope, facts, status, duration_s)
+
+    def _count(self, scope: Scope, facts: RequestFacts, status: int, duration_s: float) -> None:
+        if self.metrics is None or scope["path"] != self.graphql_path or scope["method"] not in ("GET", "POST"):
+            return
+        if facts.graphql:
+            operation = self.metrics.operation_label(facts.operation)
+            outcome = facts.outcome or f"http_{status}"
+        else:
+            if status == 200:
+                return  # GraphiQL's page
+            operation, outcome = "-", f"http_{status}"
+        self.metrics.record(operation, outcome, duration_s)
 
 
 STALE_SWEEP_INTERVAL_S = 60.0
@@ -139,7 +200,8 @@ def _start_planner_sync(app: Application) -> asyncio.Task[None] | None:
 def create_asgi_app(app: Application, *, sweep_interval_s: float = STALE_SWEEP_INTERVAL_S) -> ASGIApp:
     load = Load(app.settings.max_in_flight)
     probes = Probes(app, load)
-    graphql = PlannerGraphQL(app)
+    metrics = Metrics(app)
+    graphql = PlannerGraphQL(app, metrics)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -167,12 +229,22 @@ def create_asgi_app(app: Application, *, sweep_interval_s: float = STALE_SWEEP_I
             Route("/graphql", Authenticate(graphql, app.identity), methods=["GET", "POST"]),
             # Subscriptions: the caller signs in with the connection_init payload (adapters.asgi.live).
             WebSocketRoute("/graphql", graphql),
+            Route("/metrics", metrics.endpoint, methods=["GET"]),
             *development_routes(app),
+            *([] if app.settings.production else [graphiql.static_route()]),
         ],
         lifespan=lifespan,
     )
-    # The edge, outermost first: shed load before reading a body, bound the body before parsing.
-    return RequestLog(InFlightLimit(BodyLimit(starlette, app.settings.max_body_bytes), load))
+    # The edge, outermost first: CORS answers preflights and marks every answer (refusals too),
+    # shed load before reading a body, bound the body before parsing.
+    # Probes, metrics and GraphiQL's files are never refused: they do no GraphQL work.
+    edge = InFlightLimit(
+        BodyLimit(starlette, app.settings.max_body_bytes),
+        load,
+        exempt=("/healthz", "/readyz", "/metrics"),
+        exempt_prefixes=(graphiql.STATIC_PATH + "/",),
+    )
+    return RequestLog(with_cors(edge, app.settings), metrics)
 
 
 def create_app_from_env() -> ASGIApp:

@@ -90,16 +90,26 @@ class InFlightLimit:
     """Answers 503 with ``Retry-After`` when ``load.max_in_flight`` requests are being handled.
 
     The count lives on the event loop (no lock: nothing awaits between the test and the
-    increment). ``exempt`` paths (health, readiness) are neither counted nor refused.
+    increment). ``exempt`` paths (health, readiness) are neither counted nor refused, nor are
+    paths under ``exempt_prefixes`` (files served as they are, such as GraphiQL's scripts, which
+    a browser fetches several at once).
     """
 
-    def __init__(self, app: ASGIApp, load: Load, *, exempt: Iterable[str] = ("/healthz", "/readyz")) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        load: Load,
+        *,
+        exempt: Iterable[str] = ("/healthz", "/readyz"),
+        exempt_prefixes: Iterable[str] = (),
+    ) -> None:
         self.app = app
         self.load = load
         self.exempt = frozenset(exempt)
+        self.exempt_prefixes = tuple(exempt_prefixes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.exempt:
+        if scope["type"] != "http" or scope["path"] in self.exempt or scope["path"].startswith(self.exempt_prefixes):
             await self.app(scope, receive, send)
             return
         load = self.load

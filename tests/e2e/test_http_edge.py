@@ -253,6 +253,11 @@ def test_past_the_in_flight_bound_the_server_answers_503_with_retry_after_at_onc
         plan_id = _plan_with_tasks(gql)
         assert gql(CRITICAL_PATH, {"id": plan_id})["plan"]["criticalPath"]["durationDays"] == 4.0
         assert client.get("/readyz").json()["graph"] == "up"
+        # A change, so that the next critical path is read from the graph, not remembered.
+        gql(
+            "mutation($input: CreateTaskInput!) { createTask(input: $input) { userErrors { message } } }",
+            {"input": {"planId": plan_id, "title": "test", "durationDays": 1}},
+        )
 
         # One request is inside, waiting for the graph.
         double.gate_calls = frozenset({"plan_graph"})
@@ -266,9 +271,11 @@ def test_past_the_in_flight_bound_the_server_answers_503_with_retry_after_at_onc
         inside.start()
         assert double.entered.wait(30), "the first request never reached the graph"
 
-        refused = client.post("/graphql", json={"query": PLANS})
+        refused = client.post("/graphql", json={"query": PLANS}, headers={"Origin": "http://localhost:5173"})
         message = _refusal(refused, 503, "UNAVAILABLE")
         assert "busy" in message
+        # A browser app on another origin may read why (CORS headers on the refusal too).
+        assert refused.headers["access-control-allow-origin"] == "http://localhost:5173"
         assert int(refused.headers["retry-after"]) >= 1
         assert client.get("/graphql", headers={"accept": "text/html"}).status_code == 503
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from adapters.bootstrap import Application
 from adapters.config import Settings
@@ -291,3 +292,39 @@ def test_a_development_token_in_the_payload_signs_in(
         client = _client(clients, server.url, {"Authorization": authorization})
         op = client.subscribe(PLAN_EVENTS, {"planId": plan, "after": 0})
         assert client.event(op)["kind"] == "PLAN_CREATED"
+
+
+def test_metrics_count_the_subscriptions_open(server: ThreadServer, clients: list[LiveClient]) -> None:
+    api = Api(server.url)
+    plan = api.plan("Counted")
+    task = api.task(plan, "Watched")
+
+    def open_now() -> float:
+        text = httpx.get(f"{server.url}/metrics", timeout=30).text
+        (line,) = [x for x in text.splitlines() if x.startswith("planner_subscriptions_open ")]
+        return float(line.split()[1])
+
+    watcher = _client(clients, server.url, ADMIN_HEADERS)
+    on_plan = watcher.subscribe(PLAN_EVENTS, {"planId": plan})
+    api.rename(task, "Watched closely")
+    assert watcher.next(on_plan)["onPlanEvent"]["kind"] == "TASK_UPDATED"  # it follows the broker now
+    assert open_now() == 1
+    watcher.close()
+    clients.remove(watcher)
+    deadline = time.monotonic() + 20
+    while open_now() != 0:
+        assert time.monotonic() < deadline, "the closed subscription is still counted"
+        time.sleep(0.05)
+
+
+def test_a_page_on_an_allowed_origin_may_subscribe_and_another_may_not(server: ThreadServer) -> None:
+    """Browsers do not preflight websockets: the CORS rule decides the handshake too."""
+    allowed = open_websocket(server.url, origin="http://localhost:5173")
+    try:
+        allowed.send(json.dumps({"type": "connection_init", "payload": ADMIN_HEADERS}))
+        assert json.loads(allowed.recv(timeout=30))["type"] == "connection_ack"
+    finally:
+        allowed.close()
+    with pytest.raises(InvalidStatus) as refused:
+        open_websocket(server.url, origin="https://elsewhere.example")
+    assert refused.value.response.status_code == 403
