@@ -471,7 +471,7 @@ def _kinds_of(app: Application, simulation_id: str) -> list[str]:
         return [
             m.event.kind.value
             for m in uow.outbox.read_after(0, 100_000)
-            if m.event.entity_id == raw_id(simulation_id, "Simulation")
+            if m.event.entity_id == raw_id(simulation_id, "Simulation") and m.event.kind.value != "SIMULATION_PROGRESS"
         ]
 
 
