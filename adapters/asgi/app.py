@@ -1,63 +1,35 @@
+"""The local server's ASGI app, built by ``create_asgi_app`` (or ``create_app_from_env``, one
+process of ``planner serve --workers N``).
+
+Importing this module imports no web framework, GraphQL, SQL or engine library: those load when
+an app is built, so the import is a cold start of a few milliseconds (README "Benchmarks";
+tests/unit/test_cold_start.py keeps it so).
+"""
+
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import time
 import uuid
-import weakref
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import structlog
-from starlette.applications import Starlette
-from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.types import ASGIApp, Receive, Scope, Send
+    from structlog.typing import FilteringBoundLogger
 
-from adapters.asgi.auth import Authenticate, development_routes, principal_of
-from adapters.asgi.limits import (
-    BodyLimit,
-    ExecutionLoop,
-    InFlightLimit,
-    Load,
-    StrictJsonView,
-    favour_the_event_loop,
-)
-from adapters.asgi.live import LiveRequestContext, sign_in
-from adapters.asgi.readiness import Probes
-from adapters.bootstrap import Application
-from planning.principal import ANONYMOUS
-from resolvers.context import RequestContext
-from schema.root import build_schema
-
-log = structlog.get_logger("planner.http")
+    from adapters.bootstrap import Application
 
 
-class PlannerGraphQL(StrictJsonView, GraphQL):  # type: ignore[type-arg]
-    def __init__(self, app: Application) -> None:
-        production = app.settings.production
-        super().__init__(
-            build_schema(production=production),
-            graphql_ide=None if production else "graphiql",
-            # Subscriptions: graphql-transport-ws and the legacy graphql-ws (with its "ka" keep-alive).
-            keep_alive=True,
-            keep_alive_interval=app.settings.ws_keep_alive_s,
-        )
-        self._app = app
-        # GraphQL work runs on a loop of its own: the server's loop stays free for probes and refusals.
-        self.execution = ExecutionLoop()
-        weakref.finalize(self, self.execution.close, wait=False)
+def _log() -> FilteringBoundLogger:
+    """The server's logger. structlog is imported on the first log line, not with this module
+    (cold start)."""
+    import structlog
 
-    async def get_context(self, request: Any, response: Any) -> RequestContext:
-        if isinstance(request, WebSocket):
-            return LiveRequestContext(
-                services=self._app.services, principal=ANONYMOUS, events=self._app.events, websocket=request
-            )
-        return self._app.context(principal_of(request))
-
-    async def on_ws_connect(self, context: Any) -> None:
-        await sign_in(context, self._app.identity)
+    logger: FilteringBoundLogger = structlog.get_logger("planner.http")
+    return logger
 
 
 class RequestLog:
@@ -81,18 +53,21 @@ class RequestLog:
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        # Imported here, not at the top: requests come after the cold start (module docstring).
+        from structlog.contextvars import bind_contextvars, unbind_contextvars
+
+        bind_contextvars(request_id=request_id)
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            log.info(
+            _log().info(
                 "request",
                 method=scope["method"],
                 path=scope["path"],
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
             )
-            structlog.contextvars.unbind_contextvars("request_id")
+            unbind_contextvars("request_id")
 
 
 STALE_SWEEP_INTERVAL_S = 60.0
@@ -113,12 +88,12 @@ async def _sweep_simulations(app: Application, interval_s: float) -> None:
         try:
             failed, resubmitted = await asyncio.to_thread(sweep_simulations, app)
         except Exception as exc:  # noqa: BLE001 - a failed sweep is retried at the next interval
-            log.warning("simulation sweep failed", error=str(exc))
+            _log().warning("simulation sweep failed", error=str(exc))
             continue
         if failed:
-            log.info("stale simulations ended", count=failed)
+            _log().info("stale simulations ended", count=failed)
         if resubmitted:
-            log.info("simulations still queued submitted again", count=resubmitted)
+            _log().info("simulations still queued submitted again", count=resubmitted)
 
 
 def _start_planner_sync(app: Application) -> asyncio.Task[None] | None:
@@ -130,13 +105,23 @@ def _start_planner_sync(app: Application) -> asyncio.Task[None] | None:
     if service is None or interval <= 0:
         return None
     if not service.configured:
-        log.warning("PLANNER_PLANNER_SYNC_INTERVAL_S is set but Microsoft Graph is not configured; no sync runs")
+        _log().warning("PLANNER_PLANNER_SYNC_INTERVAL_S is set but Microsoft Graph is not configured; no sync runs")
         return None
-    log.info("planner sync scheduled", interval_s=interval)
+    _log().info("planner sync scheduled", interval_s=interval)
     return asyncio.create_task(planner_sync_loop(service, interval))
 
 
 def create_asgi_app(app: Application, *, sweep_interval_s: float = STALE_SWEEP_INTERVAL_S) -> ASGIApp:
+    # The server's libraries (Starlette, Strawberry through the GraphQL view and the schema) are
+    # imported when an app is built, not when this module is imported (module docstring).
+    from starlette.applications import Starlette
+    from starlette.routing import Route, WebSocketRoute
+
+    from adapters.asgi.auth import Authenticate, development_routes
+    from adapters.asgi.graphql_view import PlannerGraphQL
+    from adapters.asgi.limits import BodyLimit, InFlightLimit, Load
+    from adapters.asgi.readiness import Probes
+
     load = Load(app.settings.max_in_flight)
     probes = Probes(app, load)
     graphql = PlannerGraphQL(app)
@@ -145,7 +130,7 @@ def create_asgi_app(app: Application, *, sweep_interval_s: float = STALE_SWEEP_I
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         recovered = app.services.simulations.recover()
         if recovered:
-            log.info("simulations recovered after a restart", count=recovered)
+            _log().info("simulations recovered after a restart", count=recovered)
         app.projection.start()
         if app.agent is not None and app.settings.agent_background:
             app.agent.start()
@@ -178,6 +163,7 @@ def create_asgi_app(app: Application, *, sweep_interval_s: float = STALE_SWEEP_I
 def create_app_from_env() -> ASGIApp:
     """One process of `planner serve --workers N` (a uvicorn app factory): the settings from the
     environment, and an application of its own."""
+    from adapters.asgi.limits import favour_the_event_loop
     from adapters.bootstrap import bootstrap
     from adapters.config import Settings
     from adapters.logging import configure_logging
