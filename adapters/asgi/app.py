@@ -37,6 +37,11 @@ class RequestLog:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # Imported when an app is built, not with this module (module docstring); once, not per request.
+        import structlog
+
+        self.contextvars = structlog.contextvars
+        self.log = _log()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,21 +58,18 @@ class RequestLog:
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
-        # Imported here, not at the top: requests come after the cold start (module docstring).
-        from structlog.contextvars import bind_contextvars, unbind_contextvars
-
-        bind_contextvars(request_id=request_id)
+        self.contextvars.bind_contextvars(request_id=request_id)
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            _log().info(
+            self.log.info(
                 "request",
                 method=scope["method"],
                 path=scope["path"],
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
             )
-            unbind_contextvars("request_id")
+            self.contextvars.unbind_contextvars("request_id")
 
 
 STALE_SWEEP_INTERVAL_S = 60.0
