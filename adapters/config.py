@@ -8,9 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
-from adapters.sql.engine import DEFAULT_DATABASE_URL
+from adapters.sql.defaults import DEFAULT_DATABASE_URL
 
 DEFAULT_GRAPH_URL = "gremlite:.planner/graph.db"
 DEFAULT_DATA_DIR = ".planner"
@@ -122,6 +120,10 @@ class Settings:
         development token-signing key is kept there, with the local data it guards."""
         if self.data_dir:
             return Path(self.data_dir)
+        # Imported here, not at the top: settings are read by `planner --help`'s path and the
+        # server's import, which need no SQLAlchemy (cold start, README "Benchmarks").
+        from sqlalchemy.engine import make_url
+
         url = make_url(self.database_url)
         if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
             return Path(url.database).parent

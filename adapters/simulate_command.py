@@ -9,18 +9,16 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from adapters.engine.scheduler import EngineScheduler
-from adapters.engine.simulator import EngineSimulator
-from adapters.engine.variant_scorer import EngineVariantScorer
-from planning.documents import parse_document
 from planning.errors import DomainError
 from planning.model import ExternalEvent, Severity, TaskStatus
 from planning.model.simulation import DEFAULT_ITERATIONS, Distribution
-from planning.ports.simulation import SimulationRequest
-from planning.services.agent import AgentRun, OptimisationAgent, document_input
-from planning.services.simulations import RunSimulation, document_request
+
+if TYPE_CHECKING:
+    from planning.ports.simulation import SimulationRequest
+    from planning.services.agent import AgentRun
+    from planning.services.simulations import RunSimulation
 
 TOP = 5
 
@@ -60,6 +58,11 @@ def request_for(
     args: argparse.Namespace, load_plan: Callable[[RunSimulation], tuple[SimulationRequest, dict[str, str], str]]
 ) -> tuple[SimulationRequest, dict[str, str], str]:
     """The simulation to run, the task names to show, and the plan's name."""
+    # The document parser and the simulation service are imported when the command runs, not when
+    # `planner` builds its parser (`planner --help` stays fast).
+    from planning.documents import parse_document
+    from planning.services.simulations import RunSimulation, document_request
+
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
     distribution = Distribution(args.distribution.upper())
     path = Path(args.source)
@@ -88,6 +91,10 @@ def request_for(
 
 
 def run(request: SimulationRequest, *, show_progress: bool) -> dict[str, Any]:
+    # The engine (numpy, networkx) is imported when a simulation runs, not when `planner`
+    # builds its parser: `planner --help` stays fast.
+    from adapters.engine.simulator import EngineSimulator
+
     if not show_progress:
         return EngineSimulator().simulate(request)
     from tqdm import tqdm
@@ -196,6 +203,12 @@ def agent_run(args: argparse.Namespace) -> AgentRun:
     path = Path(args.source)
     if not (path.suffix == ".json" or path.exists()):
         raise SimulateError("--event works on a plan document (a JSON file), not a stored plan: use proposeActions")
+    # The engine (numpy, networkx) is imported when the agent runs, not with the parser (cold start).
+    from adapters.engine.scheduler import EngineScheduler
+    from adapters.engine.variant_scorer import EngineVariantScorer
+    from planning.documents import parse_document
+    from planning.services.agent import OptimisationAgent, document_input
+
     try:
         doc = parse_document(json.loads(path.read_text(encoding="utf-8")))
         at = datetime.now(UTC)

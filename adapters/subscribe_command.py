@@ -12,9 +12,6 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
-from websockets.sync.client import connect
-
 QUERY = """subscription($planId: ID!, $after: Int) {
   onPlanEvent(planId: $planId, after: $after) { planId kind entityId occurredAt data position }
 }"""
@@ -57,6 +54,10 @@ def websocket_url(url: str) -> str:
 
 def follow(args: argparse.Namespace, out: TextIO = sys.stdout) -> str | None:
     """Print events until the subscription ends; None when it ended cleanly, else why it failed."""
+    # The websocket client is imported when the command runs, not when `planner` builds its parser.
+    from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+    from websockets.sync.client import connect
+
     variables = {"planId": args.plan_id, "after": args.after}
     try:
         with connect(websocket_url(args.url), subprotocols=["graphql-transport-ws"], open_timeout=30) as ws:  # type: ignore[list-item]

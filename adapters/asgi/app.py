@@ -1,100 +1,37 @@
+"""The local server's ASGI app, built by ``create_asgi_app`` (or ``create_app_from_env``, one
+process of ``planner serve --workers N``).
+
+Importing this module imports no web framework, GraphQL, SQL or engine library: those load when
+an app is built, so the import is a cold start of a few milliseconds (README "Benchmarks";
+tests/unit/test_cold_start.py keeps it so).
+"""
+
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import time
 import uuid
-import weakref
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import structlog
-from starlette.applications import Starlette
-from starlette.responses import HTMLResponse
-from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.types import ExecutionResult
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.types import ASGIApp, Receive, Scope, Send
+    from structlog.typing import FilteringBoundLogger
 
-from adapters.asgi import graphiql, media
-from adapters.asgi.auth import Authenticate, development_routes, principal_of
-from adapters.asgi.cors import origin_allowed, with_cors
-from adapters.asgi.limits import (
-    BodyLimit,
-    ExecutionLoop,
-    InFlightLimit,
-    Load,
-    StrictJsonView,
-    favour_the_event_loop,
-)
-from adapters.asgi.live import LiveRequestContext, sign_in
-from adapters.asgi.metrics import Metrics
-from adapters.asgi.observe import CURRENT, OperationFacts, RequestFacts, record_result
-from adapters.asgi.readiness import Probes
-from adapters.bootstrap import Application
-from planning.principal import ANONYMOUS
-from resolvers.context import RequestContext
-from schema.root import build_schema
-
-log = structlog.get_logger("planner.http")
+    from adapters.asgi.metrics import Metrics
+    from adapters.asgi.observe import RequestFacts
+    from adapters.bootstrap import Application
 
 
-class PlannerGraphQL(StrictJsonView, GraphQL):  # type: ignore[type-arg]
-    def __init__(self, app: Application, metrics: Metrics | None = None) -> None:
-        production = app.settings.production
-        schema = build_schema(production=production, extra_extensions=[OperationFacts])
-        super().__init__(
-            schema,
-            graphql_ide=None if production else "graphiql",
-            # Subscriptions: graphql-transport-ws and the legacy graphql-ws (with its "ka" keep-alive).
-            keep_alive=True,
-            keep_alive_interval=app.settings.ws_keep_alive_s,
-        )
-        self._app = app
-        #: ``metrics.subscriptions_open`` counts the subscriptions following the live broker.
-        self.metrics = metrics or Metrics()
-        # GraphQL work runs on a loop of its own: the server's loop stays free for probes and refusals.
-        self.execution = ExecutionLoop()
-        weakref.finalize(self, self.execution.close, wait=False)
+def _log() -> FilteringBoundLogger:
+    """The server's logger. structlog is imported on the first log line, not with this module
+    (cold start)."""
+    import structlog
 
-    async def get_context(self, request: Any, response: Any) -> RequestContext:
-        if isinstance(request, WebSocket):
-            return LiveRequestContext(
-                services=self._app.services, principal=ANONYMOUS, events=self._app.events, websocket=request
-            )
-        return self._app.context(principal_of(request))
-
-    def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:
-        """A page on another origin may subscribe where it may query: the CORS rule."""
-        return origin_allowed(self._app.settings, origin)
-
-    async def on_ws_connect(self, context: Any) -> None:
-        await sign_in(context, self._app.identity)
-
-    async def render_graphql_ide(self, request: Any) -> Any:
-        """GraphiQL from the package's own files (adapters/asgi/graphiql): no CDN."""
-        return HTMLResponse(graphiql.page_html())
-
-    async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
-        """The answer's media type and status (adapters/asgi/media.py)."""
-        result = await super().execute_single(*args, **kwargs)
-        chosen = media.preferred_media_type(kwargs["request"].headers.get("accept"))
-        sub_response = kwargs["sub_response"]
-        sub_response.status_code = media.status_of(result, chosen)
-        sub_response.headers["content-type"] = chosen
-        return result
-
-    async def process_result(self, request: Any, result: ExecutionResult) -> Any:
-        record_result(result)
-        answer = await super().process_result(request, result)
-        return media.shaped(answer, result, media.preferred_media_type(request.headers.get("accept")))
-
-    def create_response(self, response_data: Any, sub_response: Any) -> Any:
-        response = super().create_response(response_data, sub_response)
-        if chosen := sub_response.headers.get("content-type"):
-            response.headers["content-type"] = chosen  # one Content-Type, not the view's and ours
-        return response
+    logger: FilteringBoundLogger = structlog.get_logger("planner.http")
+    return logger
 
 
 class RequestLog:
@@ -105,6 +42,14 @@ class RequestLog:
         self.app = app
         self.metrics = metrics
         self.graphql_path = graphql_path
+        # Imported when an app is built, not with this module (module docstring); once, not per request.
+        import structlog
+
+        from adapters.asgi import observe
+
+        self.contextvars = structlog.contextvars
+        self.observe = observe
+        self.log = _log()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -121,18 +66,18 @@ class RequestLog:
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        facts = RequestFacts()
-        token = CURRENT.set(facts)
+        self.contextvars.bind_contextvars(request_id=request_id)
+        facts = self.observe.RequestFacts()
+        token = self.observe.CURRENT.set(facts)
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            CURRENT.reset(token)
+            self.observe.CURRENT.reset(token)
             duration_s = time.perf_counter() - started
             graphql = {}
             if facts.graphql:
                 graphql = {"operation": facts.operation, "cost": facts.cost}
-            log.info(
+            self.log.info(
                 "request",
                 method=scope["method"],
                 path=scope["path"],
@@ -140,7 +85,7 @@ class RequestLog:
                 duration_ms=round(duration_s * 1000, 1),
                 **graphql,
             )
-            structlog.contextvars.unbind_contextvars("request_id")
+            self.contextvars.unbind_contextvars("request_id")
             self._count(scope, facts, status, duration_s)
 
     def _count(self, scope: Scope, facts: RequestFacts, status: int, duration_s: float) -> None:
@@ -174,12 +119,12 @@ async def _sweep_simulations(app: Application, interval_s: float) -> None:
         try:
             failed, resubmitted = await asyncio.to_thread(sweep_simulations, app)
         except Exception as exc:  # noqa: BLE001 - a failed sweep is retried at the next interval
-            log.warning("simulation sweep failed", error=str(exc))
+            _log().warning("simulation sweep failed", error=str(exc))
             continue
         if failed:
-            log.info("stale simulations ended", count=failed)
+            _log().info("stale simulations ended", count=failed)
         if resubmitted:
-            log.info("simulations still queued submitted again", count=resubmitted)
+            _log().info("simulations still queued submitted again", count=resubmitted)
 
 
 def _start_planner_sync(app: Application) -> asyncio.Task[None] | None:
@@ -191,13 +136,26 @@ def _start_planner_sync(app: Application) -> asyncio.Task[None] | None:
     if service is None or interval <= 0:
         return None
     if not service.configured:
-        log.warning("PLANNER_PLANNER_SYNC_INTERVAL_S is set but Microsoft Graph is not configured; no sync runs")
+        _log().warning("PLANNER_PLANNER_SYNC_INTERVAL_S is set but Microsoft Graph is not configured; no sync runs")
         return None
-    log.info("planner sync scheduled", interval_s=interval)
+    _log().info("planner sync scheduled", interval_s=interval)
     return asyncio.create_task(planner_sync_loop(service, interval))
 
 
 def create_asgi_app(app: Application, *, sweep_interval_s: float = STALE_SWEEP_INTERVAL_S) -> ASGIApp:
+    # The server's libraries (Starlette, Strawberry through the GraphQL view and the schema) are
+    # imported when an app is built, not when this module is imported (module docstring).
+    from starlette.applications import Starlette
+    from starlette.routing import Route, WebSocketRoute
+
+    from adapters.asgi import graphiql
+    from adapters.asgi.auth import Authenticate, development_routes
+    from adapters.asgi.cors import with_cors
+    from adapters.asgi.graphql_view import PlannerGraphQL
+    from adapters.asgi.limits import BodyLimit, InFlightLimit, Load
+    from adapters.asgi.metrics import Metrics
+    from adapters.asgi.readiness import Probes
+
     load = Load(app.settings.max_in_flight)
     probes = Probes(app, load)
     metrics = Metrics(app)
@@ -207,7 +165,7 @@ def create_asgi_app(app: Application, *, sweep_interval_s: float = STALE_SWEEP_I
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         recovered = app.services.simulations.recover()
         if recovered:
-            log.info("simulations recovered after a restart", count=recovered)
+            _log().info("simulations recovered after a restart", count=recovered)
         app.projection.start()
         if app.agent is not None and app.settings.agent_background:
             app.agent.start()
@@ -250,6 +208,7 @@ def create_asgi_app(app: Application, *, sweep_interval_s: float = STALE_SWEEP_I
 def create_app_from_env() -> ASGIApp:
     """One process of `planner serve --workers N` (a uvicorn app factory): the settings from the
     environment, and an application of its own."""
+    from adapters.asgi.limits import favour_the_event_loop
     from adapters.bootstrap import bootstrap
     from adapters.config import Settings
     from adapters.logging import configure_logging

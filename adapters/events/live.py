@@ -8,10 +8,9 @@ from sqlalchemy import Engine
 
 from adapters.config import Settings
 from adapters.events.outbox_broker import OutboxBroker
-from adapters.events.postgres_notify import PostgresNotifyBroker
 from adapters.sql import create_store_engine
 
-__all__ = ["OutboxBroker", "PostgresNotifyBroker", "after_commit", "open_broker"]
+__all__ = ["OutboxBroker", "after_commit", "open_broker"]
 
 
 def open_broker(engine: Engine, settings: Settings) -> OutboxBroker:
@@ -20,6 +19,9 @@ def open_broker(engine: Engine, settings: Settings) -> OutboxBroker:
     in_memory = engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
     own = engine if in_memory else create_store_engine(settings.database_url)
     if engine.dialect.name == "postgresql":
+        # psycopg's listener is imported on PostgreSQL only, not by a server on SQLite (cold start).
+        from adapters.events.postgres_notify import PostgresNotifyBroker
+
         return PostgresNotifyBroker(
             own, settings.database_url, poll_s=settings.events_poll_s, queue_size=settings.subscriber_queue
         )

@@ -8,11 +8,15 @@ Public API:
 * :class:`MissingEndpointError`
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .connection import ENV_VAR, GraphHandle, GraphUrl, open_graph, parse_graph_url
 from .errors import MissingEndpointError
-from .neptune_auth import NeptuneIamSigner
 from .resilience import RetryingExecutor, RetryPolicy
 from .traversals import GremlinDependencyGraph
+
+if TYPE_CHECKING:
+    from .neptune_auth import NeptuneIamSigner
 
 __all__ = [
     "ENV_VAR",
@@ -26,3 +30,13 @@ __all__ = [
     "open_graph",
     "parse_graph_url",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """PEP 562: the Neptune signer (and botocore behind it) is imported on first use, so a local
+    server with an embedded graph never loads it (cold start)."""
+    if name == "NeptuneIamSigner":
+        from .neptune_auth import NeptuneIamSigner
+
+        return NeptuneIamSigner
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

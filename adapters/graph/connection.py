@@ -20,13 +20,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote, urlsplit
 
-from .neptune_auth import NeptuneIamSigner
 from .remotes import GremliteRemote, neptune_connector
 from .resilience import RetryingExecutor, RetryPolicy
 from .traversals import DEFAULT_BATCH_SIZE, GremlinDependencyGraph
+
+if TYPE_CHECKING:
+    from .neptune_auth import NeptuneIamSigner
 
 ENV_VAR = "PLANNER_GRAPH_URL"
 
@@ -128,6 +130,9 @@ def open_graph(
     else:
         assert location.url is not None
         if location.kind == "neptune":
+            # botocore is imported for a Neptune graph only, not by a local server (cold start).
+            from .neptune_auth import NeptuneIamSigner
+
             signer = signer or NeptuneIamSigner(region=region)
         executor = RetryingExecutor(neptune_connector(location.url, signer), policy)
     graph = GremlinDependencyGraph(executor, batch_size=batch_size)

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gremlin_python.driver.driver_remote_connection import DriverRemoteConnection
 from gremlin_python.process.anonymous_traversal import traversal
 from gremlin_python.process.graph_traversal import GraphTraversalSource
 from gremlite import SQLiteConnection
 
-from .neptune_auth import NeptuneIamSigner
+if TYPE_CHECKING:
+    # An annotation only: botocore (behind the signer) loads when a Neptune graph is opened.
+    from .neptune_auth import NeptuneIamSigner
 
 
 class GremliteRemote:

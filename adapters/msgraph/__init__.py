@@ -1,8 +1,15 @@
 """Microsoft Graph (v1.0) for the Planner sync: MSAL tokens, httpx calls, paging, throttling."""
 
-from adapters.msgraph.auth import MsalTokens, StaticToken, TokenSource
-from adapters.msgraph.http import GraphHttp, RetryPolicy
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from adapters.msgraph.planner import GraphPlanner, planner_graph_from_settings
+
+if TYPE_CHECKING:
+    from adapters.msgraph.auth import MsalTokens, StaticToken, TokenSource
+    from adapters.msgraph.http import GraphHttp, RetryPolicy
 
 __all__ = [
     "GraphHttp",
@@ -13,3 +20,19 @@ __all__ = [
     "TokenSource",
     "planner_graph_from_settings",
 ]
+
+#: Re-exports whose modules import MSAL or httpx: loaded on first use (PEP 562), so that a server
+#: without Graph configured never imports them (cold start).
+_LAZY = {
+    "GraphHttp": "adapters.msgraph.http",
+    "RetryPolicy": "adapters.msgraph.http",
+    "MsalTokens": "adapters.msgraph.auth",
+    "StaticToken": "adapters.msgraph.auth",
+    "TokenSource": "adapters.msgraph.auth",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

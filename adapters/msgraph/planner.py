@@ -6,12 +6,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from adapters.msgraph.auth import MsalTokens, StaticToken, TokenSource, secret_from_secrets_manager
-from adapters.msgraph.http import GraphHttp
 from planning.ports.planner import PlannerTaskRecord, PlannerUnavailable
+
+if TYPE_CHECKING:
+    from adapters.msgraph.auth import TokenSource
+    from adapters.msgraph.http import GraphHttp
 
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
 
@@ -115,18 +117,22 @@ def planner_graph_from_settings(
     client_secret_arn: str | None = None,
 ) -> GraphPlanner | None:
     """The Graph client the settings describe; None when Graph is not configured."""
+    if not token and not (tenant_id and client_id and (client_secret or client_secret_arn)):
+        return None
+    # MSAL and httpx are imported once Graph is configured, not at every server start (cold start).
+    from adapters.msgraph.auth import MsalTokens, StaticToken, secret_from_secrets_manager
+    from adapters.msgraph.http import GraphHttp
+
     tokens: TokenSource
     if token:
         tokens = StaticToken(token)
-    elif tenant_id and client_id and (client_secret or client_secret_arn):
+    else:
         parts = urlsplit(url)
         tokens = MsalTokens(
-            tenant_id=tenant_id,
-            client_id=client_id,
+            tenant_id=str(tenant_id),
+            client_id=str(client_id),
             client_secret=client_secret or secret_from_secrets_manager(str(client_secret_arn)),
             scope=f"{parts.scheme}://{parts.netloc}/.default",
             authority_host=authority_host,
         )
-    else:
-        return None
     return GraphPlanner(GraphHttp(url, tokens))

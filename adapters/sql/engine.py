@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-DEFAULT_DATABASE_URL = "sqlite:///.planner/planner.db"
+from adapters.sql.defaults import DEFAULT_DATABASE_URL
 
 
 def create_store_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> Engine:
