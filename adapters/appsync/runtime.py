@@ -30,6 +30,7 @@ from planning.ports.simulation import SimulationQueue
 from planning.services.base import ServiceDeps
 from planning.services.projection import GraphProjector
 from planning.services.registry import PlanningServices
+from planning.services.simulation_fanout import FANOUT_ITERATIONS, SimulationFanout
 
 #: The process lock of the graph projection (the same name as the local server's).
 GRAPH_PROJECTION_LOCK = "graph-projection"
@@ -126,6 +127,20 @@ class LambdaRuntime:
             scorer=EngineVariantScorer(),
             planner_graph=self.planner_graph(),
             lock_for=lambda name: process_lock(engine, name),
+        )
+
+    @cached_property
+    def fanout(self) -> SimulationFanout:
+        """Large runs over shards; the size comes from ``PLANNER_SIMULATION_FANOUT_ITERATIONS``."""
+        from adapters.engine.shards import EngineShards
+        from adapters.sql.shard_results import SqlShardResults
+
+        size = self.env.get("PLANNER_SIMULATION_FANOUT_ITERATIONS", "").strip()
+        return SimulationFanout(
+            self.services.simulations,
+            EngineShards(),
+            SqlShardResults(self.engine),
+            fanout_iterations=int(size) if size else FANOUT_ITERATIONS,
         )
 
     def planner_graph(self) -> Any:
