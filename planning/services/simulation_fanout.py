@@ -57,9 +57,12 @@ class FanoutStart:
     shards: tuple[int, ...]
 
     def state_machine_input(self) -> dict[str, Any]:
-        """``shards``: the Map's items, each a shard's index and the run's shard count."""
-        count = len(self.shards)
-        return {"runId": self.simulation.id, "shards": [{"index": i, "count": count} for i in self.shards]}
+        return state_machine_input(self.simulation.id, len(self.shards))
+
+
+def state_machine_input(simulation_id: str, count: int) -> dict[str, Any]:
+    """The fan-out's input: ``shards`` are the Map's items, each a shard's index and the count."""
+    return {"runId": simulation_id, "shards": [{"index": i, "count": count} for i in range(count)]}
 
 
 def shard_count(iterations: int, requested: int) -> int:
