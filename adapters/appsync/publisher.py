@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from adapters.appsync.publishing import AppSyncPublisher, publications_of_eventbridge
 from adapters.appsync.telemetry import telemetry
+from adapters.events.eventbridge import EVENT_SOURCE
 
 observe = telemetry("publisher")
 logger, tracer, metrics = observe.logger, observe.tracer, observe.metrics
@@ -52,7 +53,7 @@ def _publisher(url: str, region_name: str | None) -> AppSyncPublisher:
 @metrics.log_metrics
 @event_source(data_class=EventBridgeEvent)
 def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
-    if event.source != "planner":
+    if event.source != EVENT_SOURCE:
         logger.warning("not a planner event; ignored", extra={"source": event.source})
         return {"published": 0}
     target = publisher()

@@ -144,3 +144,11 @@ def test_a_refused_publication_fails_the_invocation_for_eventbridge_to_retry(app
     appsync.answer_errors = True
     with pytest.raises(PublishFailed, match="UnauthorizedException"):
         publisher.handler(saved_event("eventbridge_task_created.json"), LambdaContext())
+
+
+def test_an_event_of_another_source_publishes_nothing(appsync: FakeAppSync) -> None:
+    from adapters.appsync import publisher
+
+    event = {**saved_event("eventbridge_task_created.json"), "source": "aws.events"}
+    assert publisher.handler(event, LambdaContext()) == {"published": 0}
+    assert appsync.received == []
