@@ -19,6 +19,7 @@ from resolvers import (
     node,
     planner_sync,
     plans,
+    publish,
     simulations,
     tasks,
 )
@@ -102,6 +103,9 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("Mutation", "rejectAction"): actions.reject_action,
     ("Mutation", "syncPlannerPlan"): planner_sync.sync_planner_plan,
     ("Plan", "plannerSync"): planner_sync.planner_sync,
+    # The backend's IAM publish mutations: a NONE data source on AppSync; refused everywhere else.
+    ("Mutation", "publishPlanEvent"): publish.publish_plan_event,
+    ("Mutation", "publishSimulationProgress"): publish.publish_simulation_progress,
 }
 
 

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+from schema.appsync_directives import DECLARATIONS
 from schema.root import build_schema
 
 SCHEMA_DIR = Path(__file__).parent
@@ -28,7 +29,9 @@ APPSYNC_SCALARS = (
 
 
 def schema_sdl() -> str:
-    return build_schema().as_str().strip() + "\n"
+    """The schema with the declarations of the AppSync directives it uses, which AppSync itself
+    provides (``schema.appsync_directives`` prints none), so that any GraphQL tool can read it."""
+    return DECLARATIONS.strip() + "\n\n" + build_schema().as_str().strip() + "\n"
 
 
 def appsync_sdl(sdl: str) -> str:

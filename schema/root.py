@@ -15,7 +15,9 @@ from strawberry.schema.config import StrawberryConfig
 
 from planning.errors import DomainError
 from resolvers import actions, dependencies, external_events, members, node, planner_sync, plans, simulations, tasks
+from resolvers import publish as publishing
 from resolvers.errors import BadRequest, Unavailable
+from schema.appsync_directives import iam_only
 from schema.arguments import graphql_args
 from schema.error_codes import ErrorCodes
 from schema.limits import DEFAULT_LIMITS, DocumentLimits, SchemaLimits
@@ -42,7 +44,7 @@ from schema.types.external_events import (
     ResolveExternalEventInput,
     ResolveExternalEventPayload,
 )
-from schema.types.live import Subscription
+from schema.types.live import PlanEventType, SimulationProgressType, Subscription
 from schema.types.members import (
     AddPlanMemberInput,
     MeType,
@@ -60,6 +62,7 @@ from schema.types.plans import (
     UpdatePlanInput,
     UpdatePlanPayload,
 )
+from schema.types.publish import PublishPlanEventInput, PublishSimulationProgressInput
 from schema.types.simulations import (
     CancelSimulationInput,
     CancelSimulationPayload,
@@ -247,6 +250,30 @@ class Mutation:
         input: SyncPlannerPlanInput,  # noqa: A002
     ) -> SyncPlannerPlanPayload:
         return await planner_sync.sync_planner_plan(info.context, None, graphql_args(input=input))  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="For the backend only (AWS IAM): publish a committed change to `onPlanEvent` subscribers. "
+        "Refused (FORBIDDEN) to every other caller.",
+        directives=iam_only(),
+    )
+    async def publish_plan_event(
+        self,
+        info: strawberry.Info,
+        input: PublishPlanEventInput,  # noqa: A002
+    ) -> PlanEventType | None:
+        return await publishing.publish_plan_event(info.context, None, graphql_args(input=input))  # type: ignore[no-any-return]
+
+    @strawberry.mutation(
+        description="For the backend only (AWS IAM): publish a run's progress to `onSimulationProgress` "
+        "subscribers. Refused (FORBIDDEN) to every other caller.",
+        directives=iam_only(),
+    )
+    async def publish_simulation_progress(
+        self,
+        info: strawberry.Info,
+        input: PublishSimulationProgressInput,  # noqa: A002
+    ) -> SimulationProgressType | None:
+        return await publishing.publish_simulation_progress(info.context, None, graphql_args(input=input))  # type: ignore[no-any-return]
 
 
 def _masked(error: GraphQLError) -> bool:

@@ -245,3 +245,13 @@ Index("ix_plan_activity_plan_id", plan_activity.c.plan_id, plan_activity.c.id)
 Index("ix_outbox_plan_position", outbox.c.plan_id, outbox.c.position)
 # An event's pending proposals (replaced when the agent runs again for it).
 Index("ix_proposed_actions_event_status", proposed_actions.c.external_event_id, proposed_actions.c.status)
+
+# The raw result of each shard of a run fanned out over Lambda (adapters.sql.shard_results),
+# kept from the shard until the merge: JSON text, exact for every float.
+simulation_shard_results = Table(
+    "simulation_shard_results",
+    metadata,
+    Column("simulation_id", Id, ForeignKey("simulations.id", ondelete="CASCADE"), primary_key=True),
+    Column("shard_index", Integer, primary_key=True),
+    Column("result", Text, nullable=False),
+)

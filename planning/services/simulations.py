@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from planning.access import Caller, Permission, access_of, principal_of, require_in
 from planning.commands import CancelSimulation
@@ -365,6 +366,69 @@ class SimulationService:
             uow.outbox.append(self._event(cancelled, PlanEventKind.SIMULATION_CANCELLED))
             uow.commit()
         return cancelled
+
+    # A run fanned out over separate workers (``planning.services.simulation_fanout``): claimed
+    # here, its shards run elsewhere, its progress and end stored here as a run's always are.
+
+    def stored(self, simulation_id: str) -> Simulation | None:
+        """The run as stored, whoever asks (the worker's read, not a caller's)."""
+        with self._deps.uow() as uow:
+            return uow.simulations.get(simulation_id)
+
+    def claim(self, simulation_id: str) -> Simulation | None:
+        """Take a QUEUED run (RUNNING, with its SIMULATION_STARTED event); None when it is not
+        the caller's to run (not QUEUED any more, or claimed by another worker first)."""
+        now = self._deps.clock.now()
+        with self._deps.uow() as uow:
+            simulation = uow.simulations.get(simulation_id)
+            if simulation is None or simulation.status is not SimulationStatus.QUEUED:
+                return None
+            simulation = simulation.started(now)
+            if not uow.simulations.claim(simulation, now):
+                return None
+            uow.outbox.append(self._event(simulation, PlanEventKind.SIMULATION_STARTED))
+            uow.commit()
+        return simulation
+
+    def running_request(self, simulation_id: str) -> tuple[Simulation, SimulationRequest] | None:
+        """A RUNNING run and what it simulates (its plan read now); None when it is not RUNNING
+        any more (cancelled, failed, or deleted with its plan)."""
+        with self._deps.uow() as uow:
+            simulation = uow.simulations.get(simulation_id)
+            if simulation is None or simulation.status is not SimulationStatus.RUNNING:
+                return None
+            plan = uow.plans.get(simulation.plan_id)
+            if plan is None:
+                return None
+            tasks = uow.tasks.for_plan(simulation.plan_id)
+            deps = uow.dependencies.for_plan(simulation.plan_id)
+            events = uow.external_events.for_plan(simulation.plan_id)
+        request = SimulationRequest(
+            tasks=tuple(graph_task(t) for t in tasks),
+            edges=tuple(graph_edge(d) for d in deps),
+            calendar=plan.calendar,
+            as_of=simulation.as_of,
+            event_date=simulation.event_date,
+            risks=risks_of(events),
+            iterations=simulation.iterations,
+            seed=simulation.seed,
+            shards=simulation.shards,
+            distribution=simulation.distribution,
+        )
+        return simulation, request
+
+    def report_progress(self, simulation: Simulation, done: int, *, announce: bool) -> bool | None:
+        """Store ``done`` iterations (and beat the heartbeat); ``announce`` records a
+        SIMULATION_PROGRESS event too. False when the run is no longer RUNNING."""
+        return self._record_progress(simulation, done, announce=announce)
+
+    def end(self, simulation: Simulation, result: dict[str, Any] | None, error: str | None = None) -> Simulation | None:
+        """End a RUNNING run SUCCEEDED with ``result``, or FAILED with ``error`` (a message for
+        clients); None when it had ended otherwise meanwhile (that end stands)."""
+        now = self._deps.clock.now()
+        if error is not None or result is None:
+            return self._finish(simulation.failed(error or UNEXPECTED_FAILURE, now))
+        return self._finish(simulation.succeeded(result, now))
 
     def _event(self, simulation: Simulation, kind: PlanEventKind) -> PlanEvent:
         return PlanEvent(

@@ -21,6 +21,7 @@ from planning.model.limits import clipped
 from resolvers import live_events
 from resolvers.errors import BadRequest
 from resolvers.ids import raw_id
+from schema.appsync_directives import both, subscribe
 from schema.error_codes import error_code
 from schema.scalars import JSON
 from schema.types.simulations import SimulationStatus
@@ -36,7 +37,8 @@ PlanEventKind = strawberry.enum(DomainPlanEventKind, name="PlanEventKind")
 TOO_SLOW_CLOSE_CODE = 4429
 
 
-@strawberry.type(name="PlanEvent", description="A committed change to a plan, in commit order.")
+#: The backend publishes these through IAM on AppSync; users receive them through Cognito.
+@strawberry.type(name="PlanEvent", description="A committed change to a plan, in commit order.", directives=both())
 class PlanEventType:
     plan_id: strawberry.ID
     kind: PlanEventKind  # type: ignore[valid-type]
@@ -61,7 +63,9 @@ class PlanEventType:
         )
 
 
-@strawberry.type(name="SimulationProgress", description="A Monte Carlo run's progress, from start to end.")
+@strawberry.type(
+    name="SimulationProgress", description="A Monte Carlo run's progress, from start to end.", directives=both()
+)
 class SimulationProgressType:
     simulation_id: strawberry.ID
     plan_id: strawberry.ID
@@ -106,7 +110,8 @@ class Subscription:
     @strawberry.subscription(
         description="Every committed change to the plan, whoever made it, in commit order. `after`: a "
         "`position` received before; the events after it come first. A subscriber too slow for its queue "
-        "is disconnected with close code 4429 and resumes with `after`."
+        "is disconnected with close code 4429 and resumes with `after`.",
+        directives=subscribe("publishPlanEvent"),
     )
     async def on_plan_event(
         self, info: strawberry.Info, plan_id: strawberry.ID, after: int | None = None
@@ -122,7 +127,8 @@ class Subscription:
 
     @strawberry.subscription(
         description="The run's state now, then its progress (at least every 10 %) until it ends "
-        "(SUCCEEDED, FAILED or CANCELLED)."
+        "(SUCCEEDED, FAILED or CANCELLED).",
+        directives=subscribe("publishSimulationProgress"),
     )
     async def on_simulation_progress(
         self, info: strawberry.Info, simulation_id: strawberry.ID

@@ -1,5 +1,5 @@
-"""Once the schema has the IAM publish mutations (issue 12, item 1), they resolve on the NONE data
-source and nothing else changes: the stack synthesized from the committed schema plus them."""
+"""The committed schema has the IAM publish mutations (issue 12, item 1): they resolve on the
+NONE data source, and the subscriptions they feed have no resolver (AppSync pushes them)."""
 
 from __future__ import annotations
 
@@ -9,24 +9,14 @@ from aws_cdk.assertions import Template
 from planner_infra.settings import APPSYNC_SCHEMA, Stage
 from planner_infra.stack import PlannerStack
 
-PUBLISH = """
-extend type Mutation {
-  publishPlanEvent(input: AWSJSON!): AWSJSON @aws_iam
-  publishSimulationProgress(input: AWSJSON!): AWSJSON @aws_iam
-}
-
-type Subscription {
-  onPlanEvent(planId: ID!): AWSJSON @aws_subscribe(mutations: ["publishPlanEvent"])
-}
-"""
-
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     root = tmp_path_factory.mktemp("cdk-publish")
     (root / "deps" / "python").mkdir(parents=True)
     schema = root / "appsync.graphql"
-    schema.write_text(APPSYNC_SCHEMA.read_text(encoding="utf-8") + PUBLISH, encoding="utf-8")
+    schema.write_text(APPSYNC_SCHEMA.read_text(encoding="utf-8"), encoding="utf-8")
+    assert "publishPlanEvent(input: PublishPlanEventInput!): PlanEvent @aws_iam" in schema.read_text(encoding="utf-8")
     app = App(outdir=str(root / "cdk.out"))
     stack = PlannerStack(app, "Publish", stage=Stage("staging"), dependencies_dir=root / "deps", schema_file=schema)
     return Template.from_stack(stack)
