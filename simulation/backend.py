@@ -8,7 +8,10 @@ of speed only:
 * ``numba``: the fused kernels; needs the ``numba`` package (imported on first use, never at
   import of :mod:`simulation`, so a process that does not simulate does not pay for it).
 * ``numpy``: the level-wise NumPy passes; no compiler, works everywhere.
-* ``auto`` (the default): ``numba`` when it can be imported, else ``numpy``.
+* ``auto`` (the default): ``numba`` when it can be imported and the run is big enough for
+  the kernels to pay for loading them (``AUTO_NUMBA_MIN_WORK`` task-iterations, or they are
+  loaded already), else ``numpy``.  So small runs (tests, a CLI run of a small plan) never
+  import Numba.
 
 ``PLANNER_ENGINE`` (``auto``, ``numba`` or ``numpy``) sets the default of a process; a
 ``backend=`` argument of :func:`simulation.montecarlo.simulate` and friends overrides it.
@@ -25,6 +28,9 @@ Backend = Literal["numba", "numpy"]
 BackendChoice = Literal["auto", "numba", "numpy"]
 BACKEND_CHOICES: tuple[BackendChoice, ...] = ("auto", "numba", "numpy")
 ENV_VAR = "PLANNER_ENGINE"
+#: Tasks x iterations from which ``auto`` loads the compiled kernels (about a second, once per
+#: process, from Numba's cache): below it the NumPy path is done in well under a second anyway.
+AUTO_NUMBA_MIN_WORK = 1_000_000
 
 
 class BackendUnavailableError(RuntimeError):
@@ -52,10 +58,14 @@ def _kernels() -> ModuleType | None:
     return kernels
 
 
-def resolve(requested: str | None = None) -> Backend:
-    """The backend a run uses: ``requested``, else ``PLANNER_ENGINE``, else ``auto``."""
+def resolve(requested: str | None = None, work: int | None = None) -> Backend:
+    """The backend a run of ``work`` task-iterations uses: ``requested``, else
+    ``PLANNER_ENGINE``, else ``auto`` (``work`` None: a big run)."""
     choice = _choice(requested)
     if choice == "numpy":
+        return "numpy"
+    small = work is not None and work < AUTO_NUMBA_MIN_WORK and _kernels.cache_info().currsize == 0
+    if choice == "auto" and small:
         return "numpy"
     if _kernels() is None:
         if choice == "numba":
@@ -64,9 +74,9 @@ def resolve(requested: str | None = None) -> Backend:
     return "numba"
 
 
-def kernels_for(requested: str | None = None) -> ModuleType | None:
+def kernels_for(requested: str | None = None, work: int | None = None) -> ModuleType | None:
     """The kernels module when the run uses ``numba``, else None (the NumPy path)."""
-    return _kernels() if resolve(requested) == "numba" else None
+    return _kernels() if resolve(requested, work) == "numba" else None
 
 
 def numba_available() -> bool:

@@ -95,6 +95,7 @@ def run_schedule(
     cells: npt.NDArray[np.uint16],
     risk_words: npt.NDArray[np.uint32],
     finish: FloatArray,
+    *,
     counts: IntArray | None,
 ) -> None:
     """Schedule ``finish.size`` iterations (cells and risk words: one column each).

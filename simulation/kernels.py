@@ -19,18 +19,23 @@ it).  ``nogil=True``: shards run in threads in parallel.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba
 import numpy as np
 import numpy.typing as npt
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
 
-#: Iterations per tile: three tasks x tile float64 matrices (1,000 tasks: 3 MB at 128) stay
+#: Iterations per tile: two tasks x tile float64 matrices (1,000 tasks: 2 MB at 128) stay
 #: in the last-level cache, and a row of a tile is whole SIMD registers.
 TILE = 128
 
 _U32_SCALE = 2.0**-32
 
 
-def _schedule(
+def _schedule(  # noqa: PLR0912, PLR0915, PLR0917 - one fused loop nest; Numba passes arrays positionally
     cells: npt.NDArray[np.uint16],
     cell_row: npt.NDArray[np.int64],
     table: npt.NDArray[np.float32],
@@ -77,7 +82,10 @@ def _schedule(
                 sampled[r, i] = table[base + np.int64(cells[r, i])]
     d = np.empty((n, TILE), dtype=np.float64)
     ef = np.empty((n, TILE), dtype=np.float64)
-    ls = np.empty((n, TILE), dtype=np.float64)
+    # The backward pass writes a task's late start over its early finish (``ef`` then holds
+    # ``ls`` for the tasks already passed): once its slack is counted, a task's early finish
+    # is never read again.  Two task x tile matrices instead of three stay in the cache.
+    ls = ef
     acc = np.empty(TILE, dtype=np.float64)
     project = np.empty(TILE, dtype=np.float64)
     tol = np.empty(TILE, dtype=np.float64)
@@ -148,7 +156,7 @@ def _schedule(
                         c = ls[s, i] - g
                         acc[i] = c if c < acc[i] else acc[i]
             hits = 0
-            if not done[v]:
+            if not done[v]:  # (ef[v] is still the early finish: ls[v] is written below)
                 for i in range(w):
                     hits += 1 if acc[i] - ef[v, i] <= tol[i] else 0
             counts[v] += hits
@@ -179,6 +187,75 @@ def _cell_sums(
         sum_qr[row] += sqr
 
 
+# Philox-4x64-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3"), the bit
+# generator of :mod:`simulation.streams`, computed here so that a stream's words for any range
+# of iterations cost no Python call: word ``i`` of a stream is half ``i % 2`` (low half first,
+# as NumPy's little-endian view gives) of output lane ``(i // 2) % 4`` of the block at counter
+# ``1 + i // 8`` (NumPy's Philox advances its counter before each block).
+_PHILOX_M0 = np.uint64(0xD2E7470EE14C6C93)
+_PHILOX_M1 = np.uint64(0xCA5A826395121157)
+_PHILOX_W0 = np.uint64(0x9E3779B97F4A7C15)
+_PHILOX_W1 = np.uint64(0xBB67AE8584CAA73B)
+_PHILOX_ROUNDS = 10
+
+
+def _mulhilo_typing(typingctx: Any, a: Any, b: Any) -> Any:
+    """``(high, low)`` 64-bit halves of the 128-bit product of two uint64 (one LLVM ``mul i128``)."""
+    signature = types.UniTuple(types.uint64, 2)(types.uint64, types.uint64)  # type: ignore[no-untyped-call]
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        x, y = args
+        wide = ir.IntType(128)
+        product = builder.mul(builder.zext(x, wide), builder.zext(y, wide))
+        low = builder.trunc(product, ir.IntType(64))
+        high = builder.trunc(builder.lshr(product, ir.Constant(wide, 64)), ir.IntType(64))
+        return context.make_tuple(builder, sig.return_type, [high, low])
+
+    return signature, codegen
+
+
+_mulhilo: Any = intrinsic(_mulhilo_typing)
+
+
+def _philox_words(keys: npt.NDArray[np.uint64], start: int, shift: int, out: npt.NDArray[np.uint32]) -> None:
+    """``out[j, i]``: word ``start + i`` of stream ``keys[j]``, shifted right by ``shift`` bits."""
+    count = out.shape[1]
+    if count == 0:
+        return
+    mask = np.uint64(0xFFFFFFFF)
+    high = np.uint64(32)
+    bits = np.uint32(shift)
+    words = np.empty(8, dtype=np.uint32)
+    for j in range(keys.shape[0]):
+        for block in range(start // 8, (start + count - 1) // 8 + 1):
+            c0 = np.uint64(block + 1)
+            c1 = np.uint64(0)
+            c2 = np.uint64(0)
+            c3 = np.uint64(0)
+            key0 = keys[j, 0]
+            key1 = keys[j, 1]
+            for r in range(_PHILOX_ROUNDS):
+                if r:
+                    key0 += _PHILOX_W0
+                    key1 += _PHILOX_W1
+                hi0, lo0 = _mulhilo(_PHILOX_M0, c0)
+                hi1, lo1 = _mulhilo(_PHILOX_M1, c2)
+                c0, c1, c2, c3 = hi1 ^ c1 ^ key0, lo1, hi0 ^ c3 ^ key1, lo0
+            words[0] = np.uint32(c0 & mask) >> bits
+            words[1] = np.uint32(c0 >> high) >> bits
+            words[2] = np.uint32(c1 & mask) >> bits
+            words[3] = np.uint32(c1 >> high) >> bits
+            words[4] = np.uint32(c2 & mask) >> bits
+            words[5] = np.uint32(c2 >> high) >> bits
+            words[6] = np.uint32(c3 & mask) >> bits
+            words[7] = np.uint32(c3 >> high) >> bits
+            base = block * 8 - start
+            lo = max(0, -base)
+            hi = min(8, count - base)
+            for t in range(lo, hi):
+                out[j, base + t] = words[t]
+
+
 _SCHEDULE_SIGNATURE = (
     "void(uint16[:, :], int64[::1], float32[::1], int64[::1], float64[::1], uint32[:, :], float64[::1], "
     "float64[::1], int64[::1], int64[::1], int64[::1], int64[::1], int64[::1], float64[::1], int64[::1], "
@@ -189,3 +266,8 @@ _CELL_SUMS_SIGNATURE = "void(uint16[:, :], int64[::1], int64[::1], int64[::1], i
 # ``fastmath`` off (the default) on purpose: the same bits as the NumPy path.
 schedule = numba.njit(_SCHEDULE_SIGNATURE, nogil=True, cache=True)(_schedule)
 cell_sums = numba.njit(_CELL_SUMS_SIGNATURE, nogil=True, cache=True)(_cell_sums)
+philox_words = numba.njit(
+    ["void(uint64[:, ::1], int64, int64, uint32[:, :])", "void(uint64[:, ::1], int64, int64, uint16[:, :])"],
+    nogil=True,
+    cache=True,
+)(_philox_words)

@@ -48,8 +48,8 @@ import hashlib
 import math
 import os
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -59,8 +59,8 @@ import numpy.typing as npt
 
 from simulation.backend import kernels_for
 from simulation.cpm import CRITICAL_RTOL, critical_mask, done_mask
-from simulation.kernel_inputs import KernelInputs, run_schedule
 from simulation.distributions import CELL_SHIFT, TABLE_BITS, Distribution, DurationModel
+from simulation.kernel_inputs import KernelInputs, run_schedule
 from simulation.network import Network
 from simulation.passes import backward_pass, forward_pass
 from simulation.streams import RISK_STREAM, TASK_STREAM, WordStream, stream_keys, to_uniform
@@ -330,6 +330,32 @@ class _BlockSampler:
         return d
 
 
+class _KernelDraws:
+    """:class:`_BlockSampler`'s draws (the same words) from the compiled Philox kernel: no
+    Python call per task, and no GIL held while drawing."""
+
+    def __init__(
+        self, model: SimulationModel, seed: int, start: int, keep: CellArray | None, kernels: ModuleType
+    ) -> None:
+        self.rows = np.flatnonzero(model.durations.variable)
+        self._keys = np.ascontiguousarray(stream_keys(seed, model.durations.size, TASK_STREAM)[self.rows])
+        self._risk_keys = np.ascontiguousarray(stream_keys(seed, len(model.risks), RISK_STREAM))
+        self._start, self._pos, self._keep, self._kernels = start, start, keep, kernels
+
+    def next_draws(self, count: int) -> tuple[CellArray, WordArray]:
+        """The variable tasks' cells (written into ``keep`` when kept) and the risks' words."""
+        at = self._pos - self._start
+        if self._keep is not None:
+            cells = self._keep[:, at : at + count]
+        else:
+            cells = np.empty((self.rows.size, count), dtype=np.uint16)
+        self._kernels.philox_words(self._keys, self._pos, CELL_SHIFT, cells)
+        words = np.empty((self._risk_keys.shape[0], count), dtype=np.uint32)
+        self._kernels.philox_words(self._risk_keys, self._pos, 0, words)
+        self._pos += count
+        return cells, words
+
+
 def run_shard(
     model: SimulationModel,
     iterations: int,
@@ -354,7 +380,7 @@ def run_shard(
         block_size=block_size,
         progress=progress,
         keep=None,
-        kernels=kernels_for(backend),
+        kernels=kernels_for(backend, model.network.size * (iterations // max(shard_count, 1))),
     )
 
 
@@ -383,20 +409,22 @@ def _run_shard(
     block = block_size or default_block_size(n)
     if block < 1:
         raise ValueError("block_size must be positive")
-    sampler = _BlockSampler(model, seed, start, keep)
     finish = np.zeros(stop - start, dtype=np.float64)
     counts = np.zeros(n, dtype=np.int64)
     done = model.done_flags()
-    inputs: KernelInputs | None = None
-    if kernels is not None and n:
+    if kernels is not None:
+        draws = _KernelDraws(model, seed, start, keep, kernels)
         cell_row = np.full(n, -1, dtype=np.int64)
-        cell_row[sampler.rows] = np.arange(sampler.rows.size)
+        cell_row[draws.rows] = np.arange(draws.rows.size)
         inputs = KernelInputs.of(model, cell_row)
+    else:
+        sampler = _BlockSampler(model, seed, start, keep)
     for b0 in range(start, stop, block):
         b1 = min(b0 + block, stop)
-        if inputs is not None and kernels is not None:
-            cells, words = sampler.next_draws(b1 - b0)
-            run_schedule(kernels, inputs, cells, words, finish[b0 - start : b1 - start], counts)
+        if kernels is not None:
+            cells, words = draws.next_draws(b1 - b0)
+            if n:
+                run_schedule(kernels, inputs, cells, words, finish[b0 - start : b1 - start], counts=counts)
         elif n:
             d = sampler.next(b1 - b0)
             ef = forward_pass(net, d)
@@ -428,7 +456,8 @@ def _run_shard(
 
 def merge_shards(shards: Sequence[ShardResult], *, backend: str | None = None) -> SimulationResult:
     """Combine all shards of one run into the single-process result (exactly)."""
-    return _merge_shards(shards, None, kernels_for(backend))
+    work = len(shards[0].variable_tasks) * shards[0].iterations if shards else 0
+    return _merge_shards(shards, None, kernels_for(backend, work))
 
 
 def _merge_shards(
@@ -461,7 +490,9 @@ def _merge_shards(
     finish = np.array([t for s in ordered for t in s.finish_times], dtype=np.float64)
     counts = np.sum([np.asarray(s.critical_counts, dtype=np.int64) for s in ordered], axis=0)
     counts = np.asarray(counts, dtype=np.int64).reshape(len(head.critical_counts))
-    sensitivity = _spearman(finish, head.seed, len(head.critical_counts), head.variable_tasks, cells, kernels)
+    sensitivity = _spearman(
+        finish, head.seed, len(head.critical_counts), head.variable_tasks, cells=cells, kernels=kernels
+    )
     return SimulationResult(head.iterations, head.seed, finish, counts, sensitivity)
 
 
@@ -502,7 +533,8 @@ def spearman_sensitivity(
     quantile cells the streams would give; otherwise they are regenerated
     block by block.  Either way the integer sums, hence the result, are equal.
     """
-    return _spearman(finish, seed, task_count, variable_tasks, cells, kernels_for(backend))
+    work = len(variable_tasks) * finish.size
+    return _spearman(finish, seed, task_count, variable_tasks, cells=cells, kernels=kernels_for(backend, work))
 
 
 def _spearman(
@@ -510,6 +542,7 @@ def _spearman(
     seed: int,
     task_count: int,
     variable_tasks: Sequence[int],
+    *,
     cells: CellArray | None,
     kernels: ModuleType | None,
 ) -> FloatArray:
@@ -532,24 +565,7 @@ def _spearman(
     sum_qq = np.zeros(len(tasks), dtype=np.int64)
     sum_qr = np.zeros(len(tasks), dtype=np.int64)
     r_float = ranks.astype(np.float64)
-    if cells is not None:
-        block = _PASS2_MAX_BLOCK
-        streams = []
-    else:
-        keys = stream_keys(seed, task_count, TASK_STREAM)
-        streams = [WordStream(keys[j], 0) for j in tasks]
-        block = max(256, min(_PASS2_MAX_BLOCK, _PASS2_BUDGET_BYTES // (20 * len(tasks))))
-        words = np.empty((len(tasks), block), dtype=np.uint32)
-        regenerated = np.empty((len(tasks), block), dtype=np.uint16)
-    for b0 in range(0, n_iter, block):
-        b1 = min(b0 + block, n_iter)
-        if cells is not None:
-            q = cells[:, b0:b1]
-        else:
-            for row, stream in enumerate(streams):
-                stream.take(b1 - b0, words[row])
-            q = regenerated[:, : b1 - b0]
-            np.right_shift(words[:, : b1 - b0], np.uint32(CELL_SHIFT), out=q, casting="unsafe")
+    for b0, b1, q in _cell_blocks(seed, task_count, tasks, n_iter, cells=cells, kernels=kernels):
         if kernels is not None:
             kernels.cell_sums(q, ranks[b0:b1], sum_q, sum_qq, sum_qr)
             continue
@@ -563,6 +579,38 @@ def _spearman(
         if var_q > 0:
             rho[tasks[row]] = cov / math.sqrt(float(var_q) * float(var_r))
     return rho
+
+
+def _cell_blocks(
+    seed: int, task_count: int, tasks: list[int], n_iter: int, *, cells: CellArray | None, kernels: ModuleType | None
+) -> Iterator[tuple[int, int, CellArray]]:
+    """The variable tasks' cells, block by block: the kept ones, else drawn again from the
+    streams (by the compiled Philox kernel, or by NumPy)."""
+    if cells is not None:
+        for b0 in range(0, n_iter, _PASS2_MAX_BLOCK):
+            yield b0, min(b0 + _PASS2_MAX_BLOCK, n_iter), cells[:, b0 : b0 + _PASS2_MAX_BLOCK]
+        return
+    keys = stream_keys(seed, task_count, TASK_STREAM)
+    if kernels is not None:
+        block = max(256, min(_PASS2_MAX_BLOCK, _PASS2_BUDGET_BYTES // (2 * len(tasks))))
+        task_keys = np.ascontiguousarray(keys[tasks])
+        regenerated = np.empty((len(tasks), min(block, n_iter)), dtype=np.uint16)
+        for b0 in range(0, n_iter, block):
+            b1 = min(b0 + block, n_iter)
+            kernels.philox_words(task_keys, b0, CELL_SHIFT, regenerated[:, : b1 - b0])
+            yield b0, b1, regenerated[:, : b1 - b0]
+        return
+    streams = [WordStream(keys[j], 0) for j in tasks]
+    block = max(256, min(_PASS2_MAX_BLOCK, _PASS2_BUDGET_BYTES // (20 * len(tasks))))
+    words = np.empty((len(tasks), block), dtype=np.uint32)
+    regenerated = np.empty((len(tasks), block), dtype=np.uint16)
+    for b0 in range(0, n_iter, block):
+        b1 = min(b0 + block, n_iter)
+        for row, stream in enumerate(streams):
+            stream.take(b1 - b0, words[row])
+        q = regenerated[:, : b1 - b0]
+        np.right_shift(words[:, : b1 - b0], np.uint32(CELL_SHIFT), out=q, casting="unsafe")
+        yield b0, b1, q
 
 
 def simulate(
@@ -590,13 +638,15 @@ def simulate(
     _check_run(iterations, seed)
     if shards < 1:
         raise ValueError("shards must be positive")
-    kernels = kernels_for(backend)
+    kernels = kernels_for(backend, model.network.size * iterations)
     n_var = int(np.count_nonzero(model.durations.variable))
     keep: CellArray | None = None
     if 0 < n_var * iterations * 2 <= CELL_CACHE_BYTES:
         keep = np.empty((n_var, iterations), dtype=np.uint16)
     pool_size = max(1, min(shards, workers if workers is not None else usable_cpus()))
-    runner = _ShardRunner(model, iterations, seed, shards, block_size, keep, kernels)
+    runner = _ShardRunner(
+        model, iterations=iterations, seed=seed, shards=shards, block_size=block_size, keep=keep, kernels=kernels
+    )
     if pool_size == 1:
         results = [runner.run(k, progress) for k in range(shards)]
     else:
@@ -618,6 +668,7 @@ class _ShardRunner:
     def __init__(
         self,
         model: SimulationModel,
+        *,
         iterations: int,
         seed: int,
         shards: int,
@@ -672,9 +723,9 @@ class _ShardRunner:
                         progress(done, self.iterations)
             finally:
                 self._stop.set()
-        failures = [f.exception() for f in futures if f.exception() is not None]
-        for failure in failures:
-            if not isinstance(failure, _Stopped):
+        for future in futures:
+            failure = future.exception()
+            if failure is not None and not isinstance(failure, _Stopped):
                 raise failure
         return [f.result() for f in futures]
 
