@@ -1,10 +1,12 @@
 """Compiled (Numba) kernels of the Monte Carlo engine; load through :mod:`simulation.backend`.
 
-:func:`schedule` fuses, for a tile of iterations at a time, what the NumPy path does in
-separate passes over the whole block: the duration look-up, the risks' delays, the forward
-pass, the project finish, the backward pass and the critical counts.  The tile (``TILE``
-iterations of every task) stays in the CPU's cache, the inner loops run over iterations (SIMD),
-and no task x block matrix is ever written to memory.
+:func:`schedule` first looks up the block's durations task by task (float32, as the table
+holds them), then fuses, for a tile of iterations at a time, what the NumPy path does in
+separate passes over the whole block: the risks' delays, the forward pass, the project finish,
+the backward pass and the critical counts.  The tile (``TILE`` iterations of every task) stays
+in the CPU's cache and the inner loops run over iterations (SIMD).  :func:`philox_words` draws
+the random streams' words themselves (the very words NumPy's Philox gives), so a block costs
+no Python call per task.
 
 Same numbers as the NumPy path, bit for bit: every value is computed by the same IEEE
 operations in the same order (``max`` / ``min`` are exact whatever the order, ``x + 0.0`` is
