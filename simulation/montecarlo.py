@@ -46,15 +46,21 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Sequence
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from simulation.backend import kernels_for
 from simulation.cpm import CRITICAL_RTOL, critical_mask, done_mask
 from simulation.distributions import CELL_SHIFT, TABLE_BITS, Distribution, DurationModel
+from simulation.kernel_inputs import KernelInputs, run_schedule
 from simulation.network import Network
 from simulation.passes import backward_pass, forward_pass
 from simulation.streams import RISK_STREAM, TASK_STREAM, WordStream, stream_keys, to_uniform
@@ -63,6 +69,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 CellArray = npt.NDArray[np.uint16]
+WordArray = npt.NDArray[np.uint32]
 Progress = Callable[[int, int], None]
 
 #: Memory budget for one block's task x iteration matrices.
@@ -298,22 +305,55 @@ class _BlockSampler:
         self._pos += count
         return cells
 
-    def next(self, count: int) -> FloatArray:
-        n = self.model.durations.size
+    def next_draws(self, count: int) -> tuple[CellArray, WordArray]:
+        """The variable tasks' cells and the risks' words of the next ``count`` iterations."""
         cells = self._next_cells(count)
+        words = np.empty((len(self.risks), count), dtype=np.uint32)
+        for row, stream in enumerate(self.risks):
+            stream.take(count, words[row])
+        return cells, words
+
+    def next(self, count: int) -> FloatArray:
+        """The duration matrix (tasks x iterations) of the next ``count`` iterations."""
+        n = self.model.durations.size
+        cells, words = self.next_draws(count)
         if len(self.tasks) != n:
             full = np.zeros((n, count), dtype=np.uint16)  # fixed rows: any cell
             full[self.rows] = cells
             cells = full
         d = self.model.durations.sample_block(cells)
-        word = np.empty(count, dtype=np.uint32)
-        for risk, stream in zip(self.model.risks, self.risks, strict=True):
-            stream.take(count, word)
+        for risk, word in zip(self.model.risks, words, strict=True):
             if risk.probability <= 0.0 or risk.delay == 0.0 or not risk.tasks:
                 continue
             hit = to_uniform(word) < risk.probability
             d[list(risk.tasks)] += np.where(hit, risk.delay, 0.0)
         return d
+
+
+class _KernelDraws:
+    """:class:`_BlockSampler`'s draws (the same words) from the compiled Philox kernel: no
+    Python call per task, and no GIL held while drawing."""
+
+    def __init__(
+        self, model: SimulationModel, seed: int, start: int, keep: CellArray | None, kernels: ModuleType
+    ) -> None:
+        self.rows = np.flatnonzero(model.durations.variable)
+        self._keys = np.ascontiguousarray(stream_keys(seed, model.durations.size, TASK_STREAM)[self.rows])
+        self._risk_keys = np.ascontiguousarray(stream_keys(seed, len(model.risks), RISK_STREAM))
+        self._start, self._pos, self._keep, self._kernels = start, start, keep, kernels
+
+    def next_draws(self, count: int) -> tuple[CellArray, WordArray]:
+        """The variable tasks' cells (written into ``keep`` when kept) and the risks' words."""
+        at = self._pos - self._start
+        if self._keep is not None:
+            cells = self._keep[:, at : at + count]
+        else:
+            cells = np.empty((self.rows.size, count), dtype=np.uint16)
+        self._kernels.philox_words(self._keys, self._pos, CELL_SHIFT, cells)
+        words = np.empty((self._risk_keys.shape[0], count), dtype=np.uint32)
+        self._kernels.philox_words(self._risk_keys, self._pos, 0, words)
+        self._pos += count
+        return cells, words
 
 
 def run_shard(
@@ -325,10 +365,22 @@ def run_shard(
     *,
     block_size: int | None = None,
     progress: Progress | None = None,
+    backend: str | None = None,
 ) -> ShardResult:
-    """Simulate one shard of a run of ``iterations`` iterations."""
+    """Simulate one shard of a run of ``iterations`` iterations.
+
+    ``backend``: ``numba``, ``numpy`` or ``auto`` (see :mod:`simulation.backend`; the same
+    numbers either way)."""
     return _run_shard(
-        model, iterations, seed, shard_index, shard_count, block_size=block_size, progress=progress, keep=None
+        model,
+        iterations,
+        seed,
+        shard_index,
+        shard_count,
+        block_size=block_size,
+        progress=progress,
+        keep=None,
+        kernels=kernels_for(backend, model.network.size * (iterations // max(shard_count, 1))),
     )
 
 
@@ -342,11 +394,13 @@ def _run_shard(
     block_size: int | None,
     progress: Progress | None,
     keep: CellArray | None,
+    kernels: ModuleType | None,
 ) -> ShardResult:
     """:func:`run_shard`, optionally keeping the variable tasks' cells.
 
     ``keep`` (variable tasks x shard iterations) receives the quantile cells
     drawn for the shard, for :func:`spearman_sensitivity` to reuse.
+    ``kernels``: the compiled kernels, or None for the NumPy passes.
     """
     _check_run(iterations, seed)
     start, stop = shard_bounds(iterations, shard_index, shard_count)
@@ -355,13 +409,23 @@ def _run_shard(
     block = block_size or default_block_size(n)
     if block < 1:
         raise ValueError("block_size must be positive")
-    sampler = _BlockSampler(model, seed, start, keep)
     finish = np.zeros(stop - start, dtype=np.float64)
     counts = np.zeros(n, dtype=np.int64)
     done = model.done_flags()
+    if kernels is not None:
+        draws = _KernelDraws(model, seed, start, keep, kernels)
+        cell_row = np.full(n, -1, dtype=np.int64)
+        cell_row[draws.rows] = np.arange(draws.rows.size)
+        inputs = KernelInputs.of(model, cell_row)
+    else:
+        sampler = _BlockSampler(model, seed, start, keep)
     for b0 in range(start, stop, block):
         b1 = min(b0 + block, stop)
-        if n:
+        if kernels is not None:
+            cells, words = draws.next_draws(b1 - b0)
+            if n:
+                run_schedule(kernels, inputs, cells, words, finish[b0 - start : b1 - start], counts=counts)
+        elif n:
             d = sampler.next(b1 - b0)
             ef = forward_pass(net, d)
             project = ef.max(axis=0)
@@ -390,12 +454,15 @@ def _run_shard(
     )
 
 
-def merge_shards(shards: Sequence[ShardResult]) -> SimulationResult:
+def merge_shards(shards: Sequence[ShardResult], *, backend: str | None = None) -> SimulationResult:
     """Combine all shards of one run into the single-process result (exactly)."""
-    return _merge_shards(shards, None)
+    work = len(shards[0].variable_tasks) * shards[0].iterations if shards else 0
+    return _merge_shards(shards, None, kernels_for(backend, work))
 
 
-def _merge_shards(shards: Sequence[ShardResult], cells: CellArray | None) -> SimulationResult:
+def _merge_shards(
+    shards: Sequence[ShardResult], cells: CellArray | None, kernels: ModuleType | None
+) -> SimulationResult:
     """:func:`merge_shards`; ``cells`` are the run's kept cells, if any."""
     if not shards:
         raise ValueError("no shards to merge")
@@ -423,7 +490,9 @@ def _merge_shards(shards: Sequence[ShardResult], cells: CellArray | None) -> Sim
     finish = np.array([t for s in ordered for t in s.finish_times], dtype=np.float64)
     counts = np.sum([np.asarray(s.critical_counts, dtype=np.int64) for s in ordered], axis=0)
     counts = np.asarray(counts, dtype=np.int64).reshape(len(head.critical_counts))
-    sensitivity = spearman_sensitivity(finish, head.seed, len(head.critical_counts), head.variable_tasks, cells)
+    sensitivity = _spearman(
+        finish, head.seed, len(head.critical_counts), head.variable_tasks, cells=cells, kernels=kernels
+    )
     return SimulationResult(head.iterations, head.seed, finish, counts, sensitivity)
 
 
@@ -455,6 +524,8 @@ def spearman_sensitivity(
     task_count: int,
     variable_tasks: Sequence[int],
     cells: CellArray | None = None,
+    *,
+    backend: str | None = None,
 ) -> FloatArray:
     """Per-task rank correlation of sampled duration with project finish (exact).
 
@@ -462,6 +533,20 @@ def spearman_sensitivity(
     quantile cells the streams would give; otherwise they are regenerated
     block by block.  Either way the integer sums, hence the result, are equal.
     """
+    work = len(variable_tasks) * finish.size
+    return _spearman(finish, seed, task_count, variable_tasks, cells=cells, kernels=kernels_for(backend, work))
+
+
+def _spearman(
+    finish: FloatArray,
+    seed: int,
+    task_count: int,
+    variable_tasks: Sequence[int],
+    *,
+    cells: CellArray | None,
+    kernels: ModuleType | None,
+) -> FloatArray:
+    """:func:`spearman_sensitivity`; the compiled kernels add the integer sums when given."""
     n_iter = finish.size
     rho = np.zeros(task_count, dtype=np.float64)
     if n_iter < 2 or not variable_tasks:
@@ -480,24 +565,10 @@ def spearman_sensitivity(
     sum_qq = np.zeros(len(tasks), dtype=np.int64)
     sum_qr = np.zeros(len(tasks), dtype=np.int64)
     r_float = ranks.astype(np.float64)
-    if cells is not None:
-        block = _PASS2_MAX_BLOCK
-        streams = []
-    else:
-        keys = stream_keys(seed, task_count, TASK_STREAM)
-        streams = [WordStream(keys[j], 0) for j in tasks]
-        block = max(256, min(_PASS2_MAX_BLOCK, _PASS2_BUDGET_BYTES // (20 * len(tasks))))
-        words = np.empty((len(tasks), block), dtype=np.uint32)
-        regenerated = np.empty((len(tasks), block), dtype=np.uint16)
-    for b0 in range(0, n_iter, block):
-        b1 = min(b0 + block, n_iter)
-        if cells is not None:
-            q = cells[:, b0:b1]
-        else:
-            for row, stream in enumerate(streams):
-                stream.take(b1 - b0, words[row])
-            q = regenerated[:, : b1 - b0]
-            np.right_shift(words[:, : b1 - b0], np.uint32(CELL_SHIFT), out=q, casting="unsafe")
+    for b0, b1, q in _cell_blocks(seed, task_count, tasks, n_iter, cells=cells, kernels=kernels):
+        if kernels is not None:
+            kernels.cell_sums(q, ranks[b0:b1], sum_q, sum_qq, sum_qr)
+            continue
         s_q, s_qq, s_qr = _cell_sums(q, r_float[b0:b1])
         sum_q += s_q
         sum_qq += s_qq
@@ -510,6 +581,38 @@ def spearman_sensitivity(
     return rho
 
 
+def _cell_blocks(
+    seed: int, task_count: int, tasks: list[int], n_iter: int, *, cells: CellArray | None, kernels: ModuleType | None
+) -> Iterator[tuple[int, int, CellArray]]:
+    """The variable tasks' cells, block by block: the kept ones, else drawn again from the
+    streams (by the compiled Philox kernel, or by NumPy)."""
+    if cells is not None:
+        for b0 in range(0, n_iter, _PASS2_MAX_BLOCK):
+            yield b0, min(b0 + _PASS2_MAX_BLOCK, n_iter), cells[:, b0 : b0 + _PASS2_MAX_BLOCK]
+        return
+    keys = stream_keys(seed, task_count, TASK_STREAM)
+    if kernels is not None:
+        block = max(256, min(_PASS2_MAX_BLOCK, _PASS2_BUDGET_BYTES // (2 * len(tasks))))
+        task_keys = np.ascontiguousarray(keys[tasks])
+        regenerated = np.empty((len(tasks), min(block, n_iter)), dtype=np.uint16)
+        for b0 in range(0, n_iter, block):
+            b1 = min(b0 + block, n_iter)
+            kernels.philox_words(task_keys, b0, CELL_SHIFT, regenerated[:, : b1 - b0])
+            yield b0, b1, regenerated[:, : b1 - b0]
+        return
+    streams = [WordStream(keys[j], 0) for j in tasks]
+    block = max(256, min(_PASS2_MAX_BLOCK, _PASS2_BUDGET_BYTES // (20 * len(tasks))))
+    words = np.empty((len(tasks), block), dtype=np.uint32)
+    regenerated = np.empty((len(tasks), block), dtype=np.uint16)
+    for b0 in range(0, n_iter, block):
+        b1 = min(b0 + block, n_iter)
+        for row, stream in enumerate(streams):
+            stream.take(b1 - b0, words[row])
+        q = regenerated[:, : b1 - b0]
+        np.right_shift(words[:, : b1 - b0], np.uint32(CELL_SHIFT), out=q, casting="unsafe")
+        yield b0, b1, q
+
+
 def simulate(
     model: SimulationModel,
     iterations: int,
@@ -518,30 +621,118 @@ def simulate(
     shards: int = 1,
     block_size: int | None = None,
     progress: Progress | None = None,
+    backend: str | None = None,
+    workers: int | None = None,
 ) -> SimulationResult:
     """Run all shards in this process and merge them.
+
+    Shards run in ``workers`` threads at once (default: one per shard, at most one per CPU
+    this process may use): the compiled kernels release the GIL, and so do NumPy's
+    random streams and large array operations, so two shards on two cores take about half
+    the time of one.  ``progress`` is called in the calling thread only.
 
     When the quantile cells of the whole run fit in ``CELL_CACHE_BYTES`` they
     are kept while scheduling, so the sensitivity pass needs no second draw
     of the random streams (the numbers are the same either way).
     """
     _check_run(iterations, seed)
+    if shards < 1:
+        raise ValueError("shards must be positive")
+    kernels = kernels_for(backend, model.network.size * iterations)
     n_var = int(np.count_nonzero(model.durations.variable))
     keep: CellArray | None = None
     if 0 < n_var * iterations * 2 <= CELL_CACHE_BYTES:
         keep = np.empty((n_var, iterations), dtype=np.uint16)
-    results = []
-    done = 0
-    for k in range(shards):
-        start, stop = shard_bounds(iterations, k, shards)
+    pool_size = max(1, min(shards, workers if workers is not None else usable_cpus()))
+    runner = _ShardRunner(
+        model, iterations=iterations, seed=seed, shards=shards, block_size=block_size, keep=keep, kernels=kernels
+    )
+    if pool_size == 1:
+        results = [runner.run(k, progress) for k in range(shards)]
+    else:
+        results = runner.run_parallel(pool_size, progress)
+    return _merge_shards(results, keep, kernels)
 
-        def report(d: int, _total: int, base: int = done) -> None:
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity, where the platform tells)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - platforms without sched_getaffinity
+        return os.cpu_count() or 1
+
+
+class _ShardRunner:
+    """Runs the shards of one :func:`simulate` call, in this thread or in a pool of threads."""
+
+    def __init__(
+        self,
+        model: SimulationModel,
+        *,
+        iterations: int,
+        seed: int,
+        shards: int,
+        block_size: int | None,
+        keep: CellArray | None,
+        kernels: ModuleType | None,
+    ) -> None:
+        self.model, self.iterations, self.seed, self.shards = model, iterations, seed, shards
+        self.block_size, self.keep, self.kernels = block_size, keep, kernels
+        self._done = [0] * shards
+        self._stop = threading.Event()
+
+    def run(self, k: int, progress: Progress | None) -> ShardResult:
+        """Shard ``k``; ``progress`` gets the run's total iterations done after each block."""
+        start, stop = shard_bounds(self.iterations, k, self.shards)
+
+        def report(done: int, _total: int) -> None:
+            if self._stop.is_set():
+                raise _Stopped
+            self._done[k] = done
             if progress is not None:
-                progress(base + d, iterations)
+                progress(sum(self._done), self.iterations)
 
-        part = None if keep is None else keep[:, start:stop]
-        results.append(
-            _run_shard(model, iterations, seed, k, shards, block_size=block_size, progress=report, keep=part)
+        part = None if self.keep is None else self.keep[:, start:stop]
+        return _run_shard(
+            self.model,
+            self.iterations,
+            self.seed,
+            k,
+            self.shards,
+            block_size=self.block_size,
+            progress=report,
+            keep=part,
+            kernels=self.kernels,
         )
-        done += stop - start
-    return _merge_shards(results, keep)
+
+    def run_parallel(self, pool_size: int, progress: Progress | None) -> list[ShardResult]:
+        """All shards in ``pool_size`` threads; progress is reported from this thread while
+        they run (and an exception it raises stops the shards at their next block)."""
+        with ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="planner-shard") as pool:
+            futures = [pool.submit(self.run, k, None) for k in range(self.shards)]
+            try:
+                pending = set(futures)
+                reported = -1
+                while pending:
+                    _finished, pending = wait(pending, timeout=_PROGRESS_POLL_S, return_when=FIRST_EXCEPTION)
+                    if any(f.done() and f.exception() is not None for f in futures):
+                        break
+                    done = sum(self._done)
+                    if progress is not None and done != reported:
+                        reported = done
+                        progress(done, self.iterations)
+            finally:
+                self._stop.set()
+        for future in futures:
+            failure = future.exception()
+            if failure is not None and not isinstance(failure, _Stopped):
+                raise failure
+        return [f.result() for f in futures]
+
+
+class _Stopped(Exception):
+    """A shard thread stops early because another shard or the caller failed."""
+
+
+#: How often the calling thread reports the progress of shards running in threads.
+_PROGRESS_POLL_S = 0.05

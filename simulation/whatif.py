@@ -19,14 +19,17 @@ gives exactly the baseline's numbers.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
 
+from simulation.backend import kernels_for
 from simulation.calendar import WorkCalendar, finish_day_index
 from simulation.distributions import CELL_SHIFT, Distribution
+from simulation.kernel_inputs import KernelInputs, run_schedule
 from simulation.montecarlo import SimulationModel
 from simulation.passes import forward_pass
 from simulation.plan import DependencyInput, PlanInput, TaskInput, build_model
@@ -40,6 +43,7 @@ _BLOCK = 4096
 
 FloatArray = npt.NDArray[np.float64]
 CellArray = npt.NDArray[np.uint16]
+WordArray = npt.NDArray[np.uint32]
 
 
 @dataclass(frozen=True)
@@ -110,11 +114,14 @@ def compare(
     *,
     distribution: Distribution = "pert",
     target_finish_days: int | None = None,
+    backend: str | None = None,
 ) -> tuple[Outcome, list[Outcome]]:
     """The plan's outcome and each variant's, all on common random numbers.
 
     The target is ``plan.event_date`` (its last working day index on or before it), or else
     ``target_finish_days`` (a working-day index from as-of); one of them is required.
+    ``backend`` (see :mod:`simulation.backend`): the compiled kernels or the NumPy passes, with
+    the same numbers.
     """
     if iterations < 1:
         raise ValueError("iterations must be positive")
@@ -128,15 +135,17 @@ def compare(
     models = [build_model(plan, distribution)] + [build_model(apply_variant(plan, v), distribution) for v in variants]
     keys = [task_stream_key(seed, t.key) for t in plan.tasks]
     risk_keys = [_risk_stream_key(seed, r) for r in range(len(models[0].risks))]
+    kernels = kernels_for(backend, len(plan.tasks) * iterations * len(models))
+    draw = _NumpyDraws(keys, risk_keys) if kernels is None else _KernelDraws(keys, risk_keys, kernels)
+    finish_of = _numpy_finish if kernels is None else _kernel_finish(models, kernels)
     on_time = np.zeros(len(models), dtype=np.int64)
     sums = np.zeros(len(models), dtype=np.float64)
     finishes = [np.empty(iterations, dtype=np.float64) for _ in models]
     for b0 in range(0, iterations, _BLOCK):
         b1 = min(b0 + _BLOCK, iterations)
-        cells = _cells(keys, b0, b1)
-        hits = [_to_unit(uniform_bits(k, b0, b1)) for k in risk_keys]
+        cells, words = draw(b0, b1)
         for index, model in enumerate(models):
-            finish = _finish(model, cells, hits)
+            finish = finish_of(index, model, cells, words)
             finishes[index][b0:b1] = finish
             on_time[index] += int(np.count_nonzero(finish_day_index(finish) <= limit))
             sums[index] += float(finish.sum())
@@ -149,6 +158,59 @@ def compare(
         for i in range(len(models))
     ]
     return outcomes[0], outcomes[1:]
+
+
+Draws = Callable[[int, int], tuple[CellArray, WordArray]]
+Finish = Callable[[int, SimulationModel, CellArray, WordArray], FloatArray]
+
+
+class _NumpyDraws:
+    """Every task's cells and every risk's words of iterations ``start .. stop-1`` (NumPy)."""
+
+    def __init__(self, keys: Sequence[KeyArray], risk_keys: Sequence[KeyArray]) -> None:
+        self.keys, self.risk_keys = keys, risk_keys
+
+    def __call__(self, start: int, stop: int) -> tuple[CellArray, WordArray]:
+        words = np.empty((len(self.risk_keys), stop - start), dtype=np.uint32)
+        for row, key in enumerate(self.risk_keys):
+            words[row] = uniform_bits(key, start, stop)
+        return _cells(self.keys, start, stop), words
+
+
+class _KernelDraws:
+    """:class:`_NumpyDraws`' very words, from the compiled Philox kernel."""
+
+    def __init__(self, keys: Sequence[KeyArray], risk_keys: Sequence[KeyArray], kernels: ModuleType) -> None:
+        self.keys = np.ascontiguousarray(np.reshape(keys, (len(keys), 2)), dtype=np.uint64)
+        self.risk_keys = np.ascontiguousarray(np.reshape(risk_keys, (len(risk_keys), 2)), dtype=np.uint64)
+        self.kernels = kernels
+
+    def __call__(self, start: int, stop: int) -> tuple[CellArray, WordArray]:
+        cells = np.empty((self.keys.shape[0], stop - start), dtype=np.uint16)
+        self.kernels.philox_words(self.keys, start, CELL_SHIFT, cells)
+        words = np.empty((self.risk_keys.shape[0], stop - start), dtype=np.uint32)
+        self.kernels.philox_words(self.risk_keys, start, 0, words)
+        return cells, words
+
+
+def _kernel_finish(models: Sequence[SimulationModel], kernels: ModuleType) -> Finish:
+    """The compiled forward pass; every task has a row of cells (fixed ones: -1, unused)."""
+    inputs = [
+        KernelInputs.of(m, np.where(m.durations.variable, np.arange(m.network.size), -1).astype(np.int64))
+        for m in models
+    ]
+
+    def finish(index: int, _model: SimulationModel, cells: CellArray, words: WordArray) -> FloatArray:
+        out = np.zeros(cells.shape[1], dtype=np.float64)
+        if inputs[index].order.size:
+            run_schedule(kernels, inputs[index], cells, words, out, counts=None)
+        return out
+
+    return finish
+
+
+def _numpy_finish(_index: int, model: SimulationModel, cells: CellArray, words: WordArray) -> FloatArray:
+    return _finish(model, cells, [_to_unit(w) for w in words])
 
 
 def _to_unit(bits: npt.NDArray[np.uint32]) -> FloatArray:

@@ -19,6 +19,8 @@ NOT_IN_LAMBDA = {
     "matplotlib": "charts of `planner simulate` on the CLI only (about 100 MB with fonttools and pillow)",
     "tqdm": "progress bars of the CLI only",
     "boto3": "Lambda's Python runtime ships boto3 and botocore",
+    "numba": "the engine's compiled kernels: about 50 MB with llvmlite, and a cold start would compile "
+    "them; the engine's NumPy path gives the same numbers",
 }
 
 
