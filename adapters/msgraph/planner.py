@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from adapters.msgraph.auth import MsalTokens, StaticToken, TokenSource, secret_from_secrets_manager
+from adapters.msgraph.certificate import ClientCertificate
 from adapters.msgraph.http import GraphHttp
 from planning.ports.planner import PlannerTaskRecord, PlannerUnavailable
 
@@ -113,11 +114,22 @@ def planner_graph_from_settings(
     client_secret: str | None,
     authority_host: str,
     client_secret_arn: str | None = None,
+    client_certificate_path: str | None = None,
+    client_certificate_password: str | None = None,
 ) -> GraphPlanner | None:
     """The Graph client the settings describe; None when Graph is not configured."""
     tokens: TokenSource
     if token:
         tokens = StaticToken(token)
+    elif tenant_id and client_id and client_certificate_path:
+        parts = urlsplit(url)
+        tokens = MsalTokens(
+            tenant_id=tenant_id,
+            client_id=client_id,
+            client_certificate=ClientCertificate.from_pem_file(client_certificate_path, client_certificate_password),
+            scope=f"{parts.scheme}://{parts.netloc}/.default",
+            authority_host=authority_host,
+        )
     elif tenant_id and client_id and (client_secret or client_secret_arn):
         parts = urlsplit(url)
         tokens = MsalTokens(
