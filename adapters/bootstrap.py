@@ -129,6 +129,8 @@ def bootstrap(
             client_secret=settings.msgraph_client_secret,
             authority_host=settings.msgraph_authority,
             client_secret_arn=settings.msgraph_client_secret_arn,
+            client_certificate_path=settings.msgraph_client_certificate_path,
+            client_certificate_password=settings.msgraph_client_certificate_password,
         ),
         lock_for=lambda name: process_lock(engine, name),
     )

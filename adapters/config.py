@@ -68,6 +68,10 @@ class Settings:
     msgraph_authority: str = DEFAULT_MSGRAPH_AUTHORITY
     #: On AWS: the Secrets Manager secret (ARN or name) that holds the client secret instead.
     msgraph_client_secret_arn: str | None = None
+    #: Instead of a secret: a PEM file with the app's private key and its certificate (MSAL signs
+    #: a client assertion with it), and the key's password when it is encrypted.
+    msgraph_client_certificate_path: str | None = None
+    msgraph_client_certificate_password: str | None = field(default=None, repr=False)
     #: Seconds between the server's syncs of every linked plan; 0 (the default) runs none.
     planner_sync_interval_s: float = 0.0
     #: Live subscriptions: how often the outbox is read without a wake-up (what another SQLite
@@ -181,8 +185,16 @@ def _msgraph(env: Mapping[str, str]) -> dict[str, object]:
         raise ValueError("PLANNER_MSGRAPH_URL must be Graph v1.0: the beta API is not supported in production")
     credentials = [text(f"PLANNER_MSGRAPH_{n}") for n in ("TENANT_ID", "CLIENT_ID", "CLIENT_SECRET")]
     secret_arn = text("PLANNER_MSGRAPH_CLIENT_SECRET_ARN")
-    if (any(credentials) or secret_arn) and not (credentials[0] and credentials[1] and (credentials[2] or secret_arn)):
-        raise ValueError("PLANNER_MSGRAPH_TENANT_ID, _CLIENT_ID and _CLIENT_SECRET (or _CLIENT_SECRET_ARN) go together")
+    certificate_path = text("PLANNER_MSGRAPH_CLIENT_CERTIFICATE_PATH")
+    certificate_password = env.get("PLANNER_MSGRAPH_CLIENT_CERTIFICATE_PASSWORD") or None
+    if (any(credentials) or secret_arn or certificate_path) and not (
+        credentials[0] and credentials[1] and (credentials[2] or secret_arn or certificate_path)
+    ):
+        raise ValueError(
+            "PLANNER_MSGRAPH_TENANT_ID, _CLIENT_ID and _CLIENT_SECRET (or _CLIENT_SECRET_ARN or "
+            "_CLIENT_CERTIFICATE_PATH) go together"
+        )
+    _one_client_credential(credentials[2], secret_arn, certificate_path, certificate_password)
     interval_raw = text("PLANNER_PLANNER_SYNC_INTERVAL_S")
     interval = 0.0
     if interval_raw is not None:
@@ -201,9 +213,26 @@ def _msgraph(env: Mapping[str, str]) -> dict[str, object]:
         "msgraph_client_secret": credentials[2],
         "msgraph_token": text("PLANNER_MSGRAPH_TOKEN"),
         "msgraph_client_secret_arn": secret_arn,
+        "msgraph_client_certificate_path": certificate_path,
+        "msgraph_client_certificate_password": certificate_password,
         "msgraph_authority": (text("PLANNER_MSGRAPH_AUTHORITY") or DEFAULT_MSGRAPH_AUTHORITY).rstrip("/"),
         "planner_sync_interval_s": interval,
     }
+
+
+def _one_client_credential(
+    secret: str | None, secret_arn: str | None, certificate_path: str | None, certificate_password: str | None
+) -> None:
+    """Exactly one of the client secret, its Secrets Manager ARN and the client certificate; the
+    certificate's file is read and checked now, so that a bad one stops the start, not a sync."""
+    if sum(x is not None for x in (secret, secret_arn, certificate_path)) > 1:
+        raise ValueError("PLANNER_MSGRAPH_CLIENT_SECRET, _CLIENT_SECRET_ARN and _CLIENT_CERTIFICATE_PATH: set only one")
+    if certificate_password and not certificate_path:
+        raise ValueError("PLANNER_MSGRAPH_CLIENT_CERTIFICATE_PASSWORD needs PLANNER_MSGRAPH_CLIENT_CERTIFICATE_PATH")
+    if certificate_path:
+        from adapters.msgraph.certificate import ClientCertificate
+
+        ClientCertificate.from_pem_file(certificate_path, certificate_password)
 
 
 def _flag(value: str | None, *, default: bool) -> bool:

@@ -56,6 +56,12 @@ class FakeGraphState:
     held: dict[str, threading.Event] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
     tokens_issued: int = 0
+    #: The app's registered certificates (PEM), for client assertions signed with their keys.
+    certificates: list[bytes] = field(default_factory=list)
+    #: The token endpoint's last refusal (``error_description``), for tests to read.
+    last_refusal: str | None = None
+    #: The JOSE headers of the client assertions received.
+    assertion_headers: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _etags: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -189,6 +195,61 @@ def _error(status: int, code: str, message: str, retry_after: str | None = None)
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
+def _assertion_refusal(form: dict[str, str], token_endpoint: str, state: FakeGraphState) -> str | None:
+    """Why Entra ID would refuse this client assertion (AADSTS codes), or None: a JWT signed with the
+    key of a registered certificate, named by its ``x5t#S256`` (or SHA-1 ``x5t``) thumbprint, for
+    this token endpoint (``aud``), issued by and about the client (``iss`` = ``sub`` = client id)."""
+    import base64
+
+    import jwt
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+        return "AADSTS50027: unsupported client_assertion_type"
+    assertion = form["client_assertion"]
+    try:
+        header = jwt.get_unverified_header(assertion)
+    except jwt.PyJWTError:
+        return "AADSTS50027: JWT token is invalid or malformed."
+    with state.lock:
+        state.assertion_headers.append(header)
+
+    def thumbprint(cert: x509.Certificate, algorithm: hashes.HashAlgorithm) -> str:
+        # base64url; MSAL pads it, RFC 7515 does not: compared without padding.
+        return base64.urlsafe_b64encode(cert.fingerprint(algorithm)).decode().rstrip("=")
+
+    with state.lock:
+        registered = [x509.load_pem_x509_certificate(pem) for pem in state.certificates]
+    certificate = next(
+        (
+            c
+            for c in registered
+            if str(header.get("x5t#S256")).rstrip("=") == thumbprint(c, hashes.SHA256())
+            or str(header.get("x5t")).rstrip("=") == thumbprint(c, hashes.SHA1())  # MSAL's legacy (ADFS) thumbprint
+        ),
+        None,
+    )
+    if certificate is None:
+        return "AADSTS700027: The certificate used to sign the client assertion is not registered on the application."
+    try:
+        claims = jwt.decode(
+            assertion,
+            certificate.public_key(),  # type: ignore[arg-type]  # an RSA key: MSAL signs PS256 or RS256
+            algorithms=["PS256", "RS256"],
+            audience=token_endpoint,
+            issuer=CLIENT_ID,
+            options={"require": ["exp", "aud", "iss", "sub", "jti"]},
+        )
+    except jwt.InvalidSignatureError:
+        return "AADSTS700027: Client assertion contains an invalid signature."
+    except jwt.PyJWTError as exc:
+        return f"AADSTS700027: Client assertion failed signature validation ({type(exc).__name__})."
+    if claims["sub"] != CLIENT_ID or form.get("client_id", CLIENT_ID) != CLIENT_ID:
+        return "AADSTS700016: Application not found in the directory."
+    return None
+
+
 def build_app(state: FakeGraphState) -> Starlette:
     def authorised(request: Request) -> bool:
         return request.headers.get("authorization") == f"Bearer {TOKEN}"
@@ -289,7 +350,13 @@ def build_app(state: FakeGraphState) -> Starlette:
             return JSONResponse({"error": "invalid_tenant", "error_description": "AADSTS90002"}, status_code=400)
         if form.get("grant_type") != "client_credentials":
             return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
-        if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
+        if "client_assertion" in form:
+            refusal = _assertion_refusal(form, f"{request.url.scheme}://{request.url.netloc}{request.url.path}", state)
+            with state.lock:
+                state.last_refusal = refusal
+            if refusal is not None:
+                return JSONResponse({"error": "invalid_client", "error_description": refusal}, status_code=401)
+        elif form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
             return JSONResponse(
                 {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."},
                 status_code=401,

@@ -9,9 +9,11 @@ from adapters.msgraph.planner import GraphPlanner, planner_graph_from_settings
 
 if TYPE_CHECKING:
     from adapters.msgraph.auth import MsalTokens, StaticToken, TokenSource
+    from adapters.msgraph.certificate import ClientCertificate
     from adapters.msgraph.http import GraphHttp, RetryPolicy
 
 __all__ = [
+    "ClientCertificate",
     "GraphHttp",
     "GraphPlanner",
     "MsalTokens",
@@ -24,6 +26,7 @@ __all__ = [
 #: Re-exports whose modules import MSAL or httpx: loaded on first use (PEP 562), so that a server
 #: without Graph configured never imports them (cold start).
 _LAZY = {
+    "ClientCertificate": "adapters.msgraph.certificate",
     "GraphHttp": "adapters.msgraph.http",
     "RetryPolicy": "adapters.msgraph.http",
     "MsalTokens": "adapters.msgraph.auth",

@@ -12,6 +12,7 @@ from typing import Protocol
 
 import msal
 
+from adapters.msgraph.certificate import ClientCertificate
 from planning.ports.planner import PlannerUnavailable
 
 DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
@@ -44,28 +45,38 @@ class StaticToken:
 
 
 class MsalTokens:
-    """Client credentials (tenant, client id, secret) through MSAL, which caches the token until
-    shortly before it expires. ``client_secret`` may be a function that fetches it (from AWS
-    Secrets Manager, see ``secret_from_secrets_manager``), called on first use."""
+    """Client credentials (tenant, client id, and a secret or a certificate) through MSAL, which
+    caches the token until shortly before it expires. ``client_secret`` may be a function that
+    fetches it (from AWS Secrets Manager, see ``secret_from_secrets_manager``), called on first use;
+    with ``client_certificate`` MSAL signs a client assertion with its private key instead."""
 
     def __init__(
         self,
         *,
         tenant_id: str,
         client_id: str,
-        client_secret: str | Callable[[], str],
+        client_secret: str | Callable[[], str] | None = None,
         scope: str,
         authority_host: str = DEFAULT_AUTHORITY_HOST,
         verify: bool | str = True,
+        client_certificate: ClientCertificate | None = None,
     ) -> None:
+        if (client_secret is None) == (client_certificate is None):
+            raise ValueError("MsalTokens takes a client secret or a client certificate, one of them")
         self._scope = scope
         self._lock = threading.Lock()
         custom = authority_host.rstrip("/") != DEFAULT_AUTHORITY_HOST
 
+        def credential() -> str | dict[str, str]:
+            if client_certificate is not None:
+                return client_certificate.msal_credential()
+            assert client_secret is not None  # one of the two, checked above
+            return client_secret if isinstance(client_secret, str) else client_secret()
+
         def build() -> msal.ConfidentialClientApplication:
             return msal.ConfidentialClientApplication(
                 client_id,
-                client_credential=client_secret if isinstance(client_secret, str) else client_secret(),
+                client_credential=credential(),
                 authority=f"{authority_host.rstrip('/')}/{tenant_id}",
                 # A non-Microsoft authority (a sovereign cloud's, a test's) is not in Microsoft's list.
                 instance_discovery=False if custom else None,

@@ -115,19 +115,32 @@ def planner_graph_from_settings(
     client_secret: str | None,
     authority_host: str,
     client_secret_arn: str | None = None,
+    client_certificate_path: str | None = None,
+    client_certificate_password: str | None = None,
 ) -> GraphPlanner | None:
     """The Graph client the settings describe; None when Graph is not configured."""
-    if not token and not (tenant_id and client_id and (client_secret or client_secret_arn)):
+    credential = client_secret or client_secret_arn or client_certificate_path
+    if not token and not (tenant_id and client_id and credential):
         return None
-    # MSAL and httpx are imported once Graph is configured, not at every server start (cold start).
+    # MSAL, httpx and cryptography are imported once Graph is configured, not at every server
+    # start (cold start).
     from adapters.msgraph.auth import MsalTokens, StaticToken, secret_from_secrets_manager
+    from adapters.msgraph.certificate import ClientCertificate
     from adapters.msgraph.http import GraphHttp
 
     tokens: TokenSource
+    parts = urlsplit(url)
     if token:
         tokens = StaticToken(token)
+    elif client_certificate_path:
+        tokens = MsalTokens(
+            tenant_id=str(tenant_id),
+            client_id=str(client_id),
+            client_certificate=ClientCertificate.from_pem_file(client_certificate_path, client_certificate_password),
+            scope=f"{parts.scheme}://{parts.netloc}/.default",
+            authority_host=authority_host,
+        )
     else:
-        parts = urlsplit(url)
         tokens = MsalTokens(
             tenant_id=str(tenant_id),
             client_id=str(client_id),

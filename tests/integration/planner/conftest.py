@@ -6,6 +6,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,7 @@ from adapters.config import Settings
 from adapters.locks import process_lock
 from adapters.msgraph import GraphHttp, GraphPlanner, RetryPolicy, StaticToken
 from planning.services.planner_sync import PlannerSyncService
-from tests.fake_graph import TOKEN, FakeGraphServer, FakeGraphState
+from tests.fake_graph import TOKEN, FakeGraphServer, FakeGraphState, self_signed
 
 PLANNER_PLAN = "xqQg5FS2LkCp935s-FIFm2QAFkHM"
 USERS = {f"u{i}": f"person{i}@contoso.com" for i in range(1, 6)}
@@ -51,3 +52,23 @@ def service_with_sleep(
     """A sync service whose Graph client sleeps through ``sleeps`` (and a seeded jitter)."""
     http = GraphHttp(fake.url, StaticToken(TOKEN), policy=policy, sleep=sleeps, rng=random.Random(7))
     return PlannerSyncService(app.services.deps, GraphPlanner(http), lambda name: process_lock(app.engine, name))
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The fake's TLS certificate and key: MSAL talks to an authority over HTTPS only."""
+    return self_signed(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def https_fake(tls: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGraphServer]:
+    """The fake Graph over HTTPS with a 10-task plan in pages of 4."""
+    # requests (under MSAL) lets these variables override the CA bundle it is given.
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    state = FakeGraphState(page_size=4)
+    for user_id, mail in USERS.items():
+        state.add_user(user_id, mail)
+    state.add_plan(PLANNER_PLAN, 10, list(USERS), START)
+    with FakeGraphServer(state, certfile=tls[0], keyfile=tls[1]) as server:
+        yield server

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import random
 import ssl
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,27 +23,8 @@ from tests.fake_graph import (
     FakeGraphServer,
     FakeGraphState,
     Fault,
-    self_signed,
 )
 from tests.integration.planner.conftest import PLANNER_PLAN, START, USERS, Sleeps
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return self_signed(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture
-def https_fake(tls: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGraphServer]:
-    # requests (under MSAL) lets these variables override the CA bundle it is given.
-    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
-    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    state = FakeGraphState(page_size=4)
-    for user_id, mail in USERS.items():
-        state.add_user(user_id, mail)
-    state.add_plan(PLANNER_PLAN, 10, list(USERS), START)
-    with FakeGraphServer(state, certfile=tls[0], keyfile=tls[1]) as server:
-        yield server
 
 
 def _msal(server: FakeGraphServer, cert: Path, secret: str = CLIENT_SECRET) -> MsalTokens:
