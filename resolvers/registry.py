@@ -22,6 +22,7 @@ from resolvers import (
     simulations,
     tasks,
 )
+from resolvers.codec import parent_of
 from resolvers.context import RequestContext
 from resolvers.ids import to_global_id
 
@@ -106,9 +107,10 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
 
 
 async def resolve(ctx: RequestContext, type_name: str, field_name: str, source: Any, args: dict[str, Any]) -> Any:
-    """Resolve one field the way the AppSync dispatcher will."""
+    """Resolve one field the way the AppSync handler does: ``source`` is the parent's JSON (see
+    ``resolvers.codec``) or, from Python callers, the parent object itself."""
     try:
         resolver = RESOLVERS[(type_name, field_name)]
     except KeyError:
         raise LookupError(f"no resolver for {type_name}.{field_name}") from None
-    return await resolver(ctx, source, args)
+    return await resolver(ctx, parent_of(source), args)

@@ -1,0 +1,1 @@
+"""AWS AppSync: the direct-resolver Lambda handler and what it runs on."""
