@@ -17,6 +17,7 @@ from resolvers.errors import BadRequest, Unavailable
 from schema.arguments import graphql_args
 from schema.error_codes import ErrorCodes
 from schema.limits import DEFAULT_LIMITS, DocumentLimits, SchemaLimits
+from schema.parents_as_json import ParentsAsJson
 from schema.scalars import SCALARS
 from schema.types.actions import (
     DecideActionInput,
@@ -282,6 +283,8 @@ def build_schema(*, production: bool = False, limits: SchemaLimits = DEFAULT_LIM
     ]
     if production:
         extensions.append(DisableIntrospection)
+    # Resolvers get their parents as AppSync gives them: written as JSON and read back.
+    extensions.append(ParentsAsJson)
     return PlannerSchema(
         query=Query,
         mutation=Mutation,
