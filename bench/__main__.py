@@ -8,6 +8,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 BENCHMARKS = ("cpm_bench.py", "engine_bench.py", "graph_bench.py", "memo_bench.py", "agent_bench.py")
+BENCHMARKS += ("handler_import_bench.py",)
 
 
 def main() -> int:

@@ -130,13 +130,29 @@ class AppSyncEmulator:
 
     async def _execute(self, document: str, variables: dict[str, Any] | None, name: str | None) -> Any:
         pending: dict[tuple[Any, ...], list[tuple[dict[str, Any], asyncio.Future[Any]]]] = {}
+        container = asyncio.Lock()  # one Lambda container answers one invocation at a time
+        flushes: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to tasks
+
+        def schedule(key: tuple[Any, ...]) -> None:
+            task = asyncio.ensure_future(flush(key))
+            flushes.add(task)
+            task.add_done_callback(flushes.discard)
+
+        async def invoke(event: Any) -> Any:
+            async with container:
+                return await asyncio.to_thread(self.handler, event, LambdaContext())
 
         async def flush(key: tuple[Any, ...]) -> None:
             batch = pending.pop(key)
             events = [event for event, _ in batch]
             self.invocations.append((key[0], key[1], len(events)))
-            answers = await asyncio.to_thread(self.handler, events, LambdaContext())
-            assert len(answers) == len(events), (key, len(answers), len(events))
+            try:
+                answers = await invoke(events)
+                assert len(answers) == len(events), (key, len(answers), len(events))
+            except Exception as exc:  # noqa: BLE001 - the batch's fields fail with it, as on AppSync
+                for _, future in batch:
+                    future.set_exception(exc)
+                return
             for (_, future), answer in zip(batch, answers, strict=True):
                 future.set_result(answer)
 
@@ -148,13 +164,13 @@ class AppSyncEmulator:
             if key in self.single:
                 event = field_event(self.identity, key, None, args, _selection(info))
                 self.invocations.append((*key, 1))
-                return await asyncio.to_thread(self.handler, event, LambdaContext())
+                return await invoke(event)
             if key in self.batched:
                 batch_key = (*key, level(info.path.prev), json.dumps(args, sort_keys=True))
                 future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
                 if batch_key not in pending:
                     pending[batch_key] = []
-                    asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(flush(batch_key)))
+                    asyncio.get_running_loop().call_soon(schedule, batch_key)
                 pending[batch_key].append((field_event(self.identity, key, source, args, _selection(info)), future))
                 return await future
             return source.get(info.field_name) if isinstance(source, dict) else None

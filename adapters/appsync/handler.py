@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import AppSyncResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -42,7 +42,6 @@ ROOT_TYPES = ("Query", "Mutation")
 FAULT_MESSAGE = "Internal error; it has been logged."
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace="Planner", service=SERVICE)
 app = AppSyncResolver()
 _runtime: list[LambdaRuntime] = []
@@ -133,11 +132,27 @@ for _type_name, _field_name in RESOLVERS:
         app.batch_resolver(type_name=_type_name, field_name=_field_name)(_batch(_type_name, _field_name))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.APPSYNC_RESOLVER)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def handler(event: dict[str, Any] | list[dict[str, Any]], context: Any) -> Any:
+def _route(event: dict[str, Any] | list[dict[str, Any]], context: Any) -> Any:
     metrics.add_metric(name="Invocations", unit=MetricUnit.Count, value=1)
     if isinstance(event, list) and not event:
         return []  # an empty batch: nothing to route
     return app.resolve(event, context)
+
+
+_traced: list[Callable[[Any, Any], Any]] = []
+
+
+def _traced_route() -> Callable[[Any, Any], Any]:
+    """The router under Powertools' Tracer, made on the first event: the X-Ray SDK takes about
+    0.4 s to import, which the module's import (the cold start before any event) does not pay."""
+    if not _traced:
+        from aws_lambda_powertools import Tracer
+
+        _traced.append(Tracer(service=SERVICE).capture_lambda_handler(_route))
+    return _traced[0]
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.APPSYNC_RESOLVER)
+@metrics.log_metrics
+def handler(event: dict[str, Any] | list[dict[str, Any]], context: Any) -> Any:
+    return _traced_route()(event, context)
