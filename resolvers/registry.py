@@ -15,6 +15,7 @@ from resolvers import (
     dependencies,
     external_events,
     graph,
+    live,
     members,
     node,
     planner_sync,
@@ -23,6 +24,7 @@ from resolvers import (
     simulations,
     tasks,
 )
+from resolvers.codec import parent_of
 from resolvers.context import RequestContext
 from resolvers.ids import to_global_id
 
@@ -106,13 +108,17 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     # The backend's IAM publish mutations: a NONE data source on AppSync; refused everywhere else.
     ("Mutation", "publishPlanEvent"): publish.publish_plan_event,
     ("Mutation", "publishSimulationProgress"): publish.publish_simulation_progress,
+    # On AppSync, run once when a client subscribes: who may (the local server's streams check it themselves).
+    ("Subscription", "onPlanEvent"): live.may_subscribe_to_plan_events,
+    ("Subscription", "onSimulationProgress"): live.may_subscribe_to_simulation_progress,
 }
 
 
 async def resolve(ctx: RequestContext, type_name: str, field_name: str, source: Any, args: dict[str, Any]) -> Any:
-    """Resolve one field the way the AppSync dispatcher will."""
+    """Resolve one field the way the AppSync handler does: ``source`` is the parent's JSON (see
+    ``resolvers.codec``) or, from Python callers, the parent object itself."""
     try:
         resolver = RESOLVERS[(type_name, field_name)]
     except KeyError:
         raise LookupError(f"no resolver for {type_name}.{field_name}") from None
-    return await resolver(ctx, source, args)
+    return await resolver(ctx, parent_of(source), args)

@@ -11,26 +11,27 @@ projection's process lock); runs are queued on SQS for the worker function.
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from functools import cached_property
-from typing import Any
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from adapters.config import Settings
-from adapters.graph import open_graph
-from adapters.graph.connection import GraphHandle
-from adapters.locks import process_lock
-from adapters.sql import SqlUnitOfWork, create_store_engine
-from adapters.sql.iam_auth import use_iam_auth
-from adapters.system import SystemClock, ThreadBackground, TimeOrderedIds
-from planning.ports import UnitOfWorkFactory
-from planning.ports.simulation import SimulationQueue
-from planning.services.base import ServiceDeps
-from planning.services.projection import GraphProjector
-from planning.services.registry import PlanningServices
-from planning.services.simulation_fanout import FANOUT_ITERATIONS, SimulationFanout
+
+# The store, the graph and the services are imported by the properties that build them: importing
+# this module (every function's cold start) loads none of SQLAlchemy, gremlinpython or the engine.
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from adapters.graph.confined import ThreadConfinedGraph
+    from planning.ports import UnitOfWorkFactory
+    from planning.ports.simulation import SimulationQueue
+    from planning.services.projection import GraphProjector
+    from planning.services.registry import PlanningServices
+    from planning.services.simulation_fanout import SimulationFanout
+
+T = TypeVar("T")
 
 #: The process lock of the graph projection (the same name as the local server's).
 GRAPH_PROJECTION_LOCK = "graph-projection"
@@ -62,18 +63,23 @@ class NoQueue:
 
 
 class LambdaRuntime:
-    """One per container. ``client`` makes boto3 clients (tests hand in moto's or fakes)."""
+    """One per container. ``client`` makes boto3 clients (tests hand in moto's or fakes);
+    ``settings``, when given, replaces those read from ``env``; ``simulation_queue`` replaces
+    the SQS queue (tests)."""
 
     def __init__(
         self,
         env: Mapping[str, str] | None = None,
         *,
+        settings: Settings | None = None,
         client: Callable[[str], Any] = boto3_client,
+        simulation_queue: SimulationQueue | None = None,
     ) -> None:
         self.env = dict(os.environ if env is None else env)
-        self.settings = Settings.from_env(self.env)
+        self.settings = Settings.from_env(self.env) if settings is None else settings
         self._client = client
         self._clients: dict[str, Any] = {}
+        self._queue = simulation_queue
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
@@ -82,6 +88,9 @@ class LambdaRuntime:
 
     @cached_property
     def engine(self) -> Engine:
+        from adapters.sql import create_store_engine
+        from adapters.sql.iam_auth import use_iam_auth
+
         engine = create_store_engine(self.settings.database_url)
         if self.env.get("PLANNER_DATABASE_IAM_AUTH", "").strip() in {"1", "true", "yes"}:
             use_iam_auth(engine, self.client("rds"), self.env.get("AWS_REGION"))
@@ -89,15 +98,43 @@ class LambdaRuntime:
 
     @property
     def uow(self) -> UnitOfWorkFactory:
+        from adapters.sql import SqlUnitOfWork
+
         engine = self.engine
         return lambda: SqlUnitOfWork(engine)
 
     @cached_property
-    def graph(self) -> GraphHandle:
-        return open_graph(self.settings.graph_url, region=self.env.get("AWS_REGION"))
+    def graph(self) -> ThreadConfinedGraph:
+        """One graph connection per container, on a thread of its own (gremlite's SQLite
+        connection belongs to one thread, and the resolvers' service calls run in worker threads)."""
+        from adapters.graph import open_graph
+        from adapters.graph.confined import ThreadConfinedGraph
+
+        handle = open_graph(self.settings.graph_url, region=self.env.get("AWS_REGION"))
+        return ThreadConfinedGraph(handle.graph, close=handle.close)
+
+    @cached_property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The container's one event loop: the resolvers are coroutines, and the loop's worker
+        threads are made once, not per invocation."""
+        return asyncio.new_event_loop()
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        return self.loop.run_until_complete(work)
+
+    def close(self) -> None:
+        """Lets go of the loop, the graph and the store (a container never needs it; tests do)."""
+        if "loop" in self.__dict__:
+            self.loop.close()
+        if "graph" in self.__dict__:
+            self.graph.close()
+        if "engine" in self.__dict__:
+            self.engine.dispose()
 
     @cached_property
     def simulation_queue(self) -> SimulationQueue:
+        if self._queue is not None:
+            return self._queue
         url = self.env.get("PLANNER_SIMULATION_QUEUE_URL", "").strip()
         if not url:
             return NoQueue()
@@ -110,9 +147,15 @@ class LambdaRuntime:
         from adapters.engine.scheduler import EngineScheduler
         from adapters.engine.simulator import EngineSimulator
         from adapters.engine.variant_scorer import EngineVariantScorer
+        from adapters.locks import process_lock
+        from adapters.memo import LruMemo
+        from adapters.system import SystemClock, ThreadBackground, TimeOrderedIds
+        from planning.services.base import ServiceDeps
+        from planning.services.projection import GraphProjector
+        from planning.services.registry import PlanningServices
 
         engine = self.engine
-        graph = self.graph.graph
+        graph = self.graph
         projector = GraphProjector(self.uow, graph, process_lock(engine, GRAPH_PROJECTION_LOCK))
         deps = ServiceDeps(uow=self.uow, clock=SystemClock(), ids=TimeOrderedIds())
         return PlanningServices.build(
@@ -126,6 +169,7 @@ class LambdaRuntime:
             projection=InlineProjection(projector),
             maintenance_lock=process_lock(engine, GRAPH_PROJECTION_LOCK),
             freshness_wait_s=self.settings.graph_wait_s,
+            memo=LruMemo(self.settings.graph_memo_size) if self.settings.graph_memo_size else None,
             scorer=EngineVariantScorer(),
             planner_graph=self.planner_graph(),
             lock_for=lambda name: process_lock(engine, name),
@@ -136,6 +180,7 @@ class LambdaRuntime:
         """Large runs over shards; the size comes from ``PLANNER_SIMULATION_FANOUT_ITERATIONS``."""
         from adapters.engine.shards import EngineShards
         from adapters.sql.shard_results import SqlShardResults
+        from planning.services.simulation_fanout import FANOUT_ITERATIONS, SimulationFanout
 
         size = self.env.get("PLANNER_SIMULATION_FANOUT_ITERATIONS", "").strip()
         return SimulationFanout(

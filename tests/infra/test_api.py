@@ -50,13 +50,18 @@ def test_cognito_by_default_iam_for_the_backend_limits_logs_and_tracing(synthesi
 
 
 def test_every_root_field_resolves_on_the_lambda_unbatched(synthesized: Synthesized) -> None:
+    """Subscriptions included: their resolver runs when a client subscribes, and refuses a caller
+    who may not read the plan (AppSync then refuses the subscription)."""
     fields = object_fields(APPSYNC_SCHEMA.read_text(encoding="utf-8"))
     lambda_source = _data_source_name(synthesized, "AWS_LAMBDA")
     resolvers = _resolvers(synthesized)
-    roots = [("Query", f) for f in fields["Query"]] + [
-        ("Mutation", f) for f in fields["Mutation"] if f not in PUBLISH_MUTATIONS
-    ]
+    roots = (
+        [("Query", f) for f in fields["Query"]]
+        + [("Mutation", f) for f in fields["Mutation"] if f not in PUBLISH_MUTATIONS]
+        + [("Subscription", f) for f in fields["Subscription"]]
+    )
     assert len(roots) >= 19
+    assert {("Subscription", "onPlanEvent"), ("Subscription", "onSimulationProgress")} <= set(roots)
     for key in roots:
         props = resolvers[key]
         assert props["DataSourceName"] == lambda_source, key
@@ -70,7 +75,7 @@ def test_nested_fields_are_batched(synthesized: Synthesized) -> None:
     resolvers = _resolvers(synthesized)
     for key in (("Task", "dependsOn"), ("Task", "slackDays"), ("Plan", "tasks"), ("Dependency", "predecessor")):
         assert resolvers[key]["MaxBatchSize"] == MAX_BATCH_SIZE, key
-    nested = {k: p for k, p in resolvers.items() if k[0] not in {"Query", "Mutation"}}
+    nested = {k: p for k, p in resolvers.items() if k[0] not in {"Query", "Mutation", "Subscription"}}
     assert {p["MaxBatchSize"] for p in nested.values()} == {MAX_BATCH_SIZE}
 
 
@@ -78,7 +83,11 @@ def test_the_template_resolves_exactly_the_fields_the_registry_resolves(synthesi
     """The handler routes by the registry; AppSync reads every other field from the parent's JSON."""
     fields = object_fields(APPSYNC_SCHEMA.read_text(encoding="utf-8"))
     in_schema = {(t, f) for t, f in RESOLVERS if f in fields.get(t, ())}
-    on_lambda = {k for k, p in _resolvers(synthesized).items() if "MaxBatchSize" in p or k[0] in {"Query", "Mutation"}}
+    on_lambda = {
+        k
+        for k, p in _resolvers(synthesized).items()
+        if "MaxBatchSize" in p or k[0] in {"Query", "Mutation", "Subscription"}
+    }
     on_lambda -= {("Mutation", m) for m in PUBLISH_MUTATIONS}
     # The registry refuses the publish mutations (the local server's answer); AppSync resolves
     # them on the NONE data source, never on the Lambda.

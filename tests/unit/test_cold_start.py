@@ -92,3 +92,9 @@ def test_the_lazy_re_exports_are_the_modules_objects() -> None:
     assert adapters.sql.SqlUnitOfWork is SqlUnitOfWork
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         _ = adapters.sql.nothing  # type: ignore[attr-defined]
+
+
+def test_importing_the_appsync_handler_leaves_the_resolvers_and_the_stores_to_the_first_event() -> None:
+    """The Lambda's cold start: Powertools only (it brings botocore); the resolvers, Strawberry's
+    DataLoader, SQLAlchemy and the graph come with the first event."""
+    assert heavy_modules_after("import adapters.appsync.handler") == []

@@ -2,7 +2,9 @@
 
 Read from ``schema/appsync.graphql`` so that the API only names fields the schema has:
 
-- every ``Query`` and ``Mutation`` field goes to the Lambda data source, unbatched, except the
+- every ``Query``, ``Mutation`` and ``Subscription`` field goes to the Lambda data source,
+  unbatched (a subscription's resolver runs once, when a client subscribes, and refuses a caller
+  who may not read the plan), except the
   publish mutations, which only the backend calls (IAM) to fan an event out to subscribers: those
   go to a NONE data source that echoes their input;
 - on the other types, the fields in ``NESTED_FIELDS`` go to the Lambda, batched (AppSync sends one
@@ -39,7 +41,7 @@ def nested_fields(path: Path = NESTED_RESOLVERS) -> tuple[tuple[str, str], ...]:
     return tuple((type_name, field_name) for type_name, field_name in data["nested"])
 
 
-ROOT_TYPES = ("Query", "Mutation")
+ROOT_TYPES = ("Query", "Mutation", "Subscription")
 
 
 @dataclass(frozen=True)

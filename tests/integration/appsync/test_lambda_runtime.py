@@ -14,6 +14,7 @@ from adapters.sql.iam_auth import use_iam_auth
 from tests.lambda_context import LambdaContext, saved_event
 
 HANDLERS = (
+    "adapters.appsync.handler",
     "adapters.appsync.publisher",
     "adapters.appsync.outbox_relay",
     "adapters.appsync.simulation_worker",
