@@ -8,9 +8,11 @@ starting a server; each test session works in a database of its own, emptied aft
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from starlette.testclient import TestClient
 from adapters.asgi.app import create_asgi_app
 from adapters.bootstrap import Application, bootstrap
 from adapters.config import Settings
+from adapters.sql import create_store_engine, upgrade
 from adapters.sql.tables import metadata
 from tests.graphql_client import ADMIN_HEADERS
 
@@ -56,9 +59,24 @@ def _empty_postgres(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite store Alembic has migrated to head, once per session. Each test gets a copy of
+    it, as each PostgreSQL test gets the session's migrated database emptied: the migrations
+    run once, not before every test (``bootstrap`` finds the copy at head)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "planner.db"
+    engine = create_store_engine(f"sqlite:///{path}")
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    return path
+
+
 @pytest.fixture(params=STORES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
     if request.param == "sqlite":
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), tmp_path / "planner.db")
         yield f"sqlite:///{tmp_path}/planner.db"
         return
     url = request.getfixturevalue("postgres_url")
@@ -120,3 +138,4 @@ def count_statements(app: Application) -> Iterator[Callable[[], StatementCounter
     yield start
     for counter in counters:
         event.remove(app.engine, "before_cursor_execute", counter)
+
