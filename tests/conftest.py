@@ -38,7 +38,9 @@ def postgres_url() -> Iterator[str]:
             "PLANNER_TEST_POSTGRES_URL is not set: run the tests with `make test`, which starts PostgreSQL",
             pytrace=False,
         )
-    name = f"planner_test_{uuid.uuid4().hex[:10]}"
+    # Under pytest-xdist each worker is a session of its own: the worker id says whose database it is.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"planner_test_{worker}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
