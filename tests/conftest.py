@@ -140,4 +140,3 @@ def count_statements(app: Application) -> Iterator[Callable[[], StatementCounter
     yield start
     for counter in counters:
         event.remove(app.engine, "before_cursor_execute", counter)
-
