@@ -34,10 +34,15 @@ lint: install
 
 # PostgreSQL is installed and started where missing (scripts/ensure-postgres.sh), so that
 # every store-backed test runs on SQLite and on PostgreSQL.
+# The suite runs on TEST_WORKERS pytest-xdist workers, which share out the tests one by one;
+# each worker has its own PostgreSQL database, temp dirs and free ports. Tests marked `serial`
+# (they bound how long something takes) run afterwards, alone.
+TEST_WORKERS ?= 2
 test: lint $(INFRA_STAMP)
 	bash scripts/ensure-browser-tests.sh
 	url="$$(bash scripts/ensure-postgres.sh | tail -n 1)" && \
-		PLANNER_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest
+		PLANNER_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not serial" && \
+		PLANNER_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest -m serial
 
 # Speed and memory targets are measured here, never asserted by timed tests. pmcontrols
 # (the bench extra) is timed beside our engine.

@@ -8,9 +8,11 @@ starting a server; each test session works in a database of its own, emptied aft
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from starlette.testclient import TestClient
 from adapters.asgi.app import create_asgi_app
 from adapters.bootstrap import Application, bootstrap
 from adapters.config import Settings
+from adapters.sql import create_store_engine, upgrade
 from adapters.sql.tables import metadata
 from tests.graphql_client import ADMIN_HEADERS
 
@@ -35,7 +38,9 @@ def postgres_url() -> Iterator[str]:
             "PLANNER_TEST_POSTGRES_URL is not set: run the tests with `make test`, which starts PostgreSQL",
             pytrace=False,
         )
-    name = f"planner_test_{uuid.uuid4().hex[:10]}"
+    # Under pytest-xdist each worker is a session of its own: the worker id says whose database it is.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"planner_test_{worker}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -56,9 +61,24 @@ def _empty_postgres(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite store Alembic has migrated to head, once per session. Each test gets a copy of
+    it, as each PostgreSQL test gets the session's migrated database emptied: the migrations
+    run once, not before every test (``bootstrap`` finds the copy at head)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "planner.db"
+    engine = create_store_engine(f"sqlite:///{path}")
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    return path
+
+
 @pytest.fixture(params=STORES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
     if request.param == "sqlite":
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), tmp_path / "planner.db")
         yield f"sqlite:///{tmp_path}/planner.db"
         return
     url = request.getfixturevalue("postgres_url")

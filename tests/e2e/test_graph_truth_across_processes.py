@@ -164,6 +164,8 @@ def test_an_import_beside_a_running_server_shows_in_its_next_critical_path(
     _assert_critical_path_is_the_oracles(server, plan_id, tasks, edges)
 
 
+# serial: it bounds how long the backlog takes to project (10 s), so nothing else runs beside it.
+@pytest.mark.serial
 def test_after_a_kill_during_writes_the_next_server_projects_the_backlog_at_once(
     env: dict[str, str], servers: list[Server], tmp_path: Path
 ) -> None:

@@ -318,6 +318,8 @@ def test_two_processes_recovering_the_same_queued_runs_run_each_once(app: Applic
 # M6: shutting down
 
 
+# serial: it bounds how long the shutdown takes (5 s), so nothing else runs beside it.
+@pytest.mark.serial
 def test_shutdown_cancels_queued_runs_and_stops_the_running_one(app: Application, settings: Settings) -> None:
     plan_id = _plan(app)
     slow = FakeSimulator(steps=3000, delay_s=0.02)  # a minute, unless stopped
