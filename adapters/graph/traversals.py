@@ -31,7 +31,9 @@ Writes of many elements go in batches of ``batch_size`` elements per traversal, 
 ``union()`` branch per element (:func:`_upsert_tasks_traversal`, :func:`_upsert_edges_traversal`):
 gremlite evaluates a chain of steps recursively, so chaining the upserts one after another
 would reach Python's recursion limit at about 50 elements, while union branches run one after
-the other at a constant depth. Neptune advises 50-100 elements per request.
+the other at a constant depth. Neptune advises 50-100 elements per request. A batch of edges
+looks each dependency id up with a mid-traversal ``E()`` (TinkerPop 3.7, as pinned; gremlite
+has it too).
 
 Each method submits whole traversals through the :class:`~.resilience.RetryingExecutor`;
 every traversal is idempotent, so a retry after an unknown outcome is safe.
