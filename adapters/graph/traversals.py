@@ -94,8 +94,8 @@ _NO_TASK_ID = ""
 def _one_traverser(g: GraphTraversalSource) -> GraphTraversal:
     """Exactly one traverser (an empty list) to start a batch's ``union()`` from.
 
-    The portable stand-in for ``g.inject(0)``, which gremlite lacks: ``fold()`` of a lookup
-    that finds nothing (an index lookup on Neptune; no query at all on gremlite).
+    The portable stand-in for ``g.inject(0)``, which gremlite lacks: ``fold()`` of an index
+    lookup that finds nothing (gremlite skips even that while no property holds ``""``).
     """
     return g.V().has(s.TASK_ID, _NO_TASK_ID).fold()
 
