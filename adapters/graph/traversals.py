@@ -252,6 +252,20 @@ class GremlinDependencyGraph:
         for chunk in _chunks(_last_wins(edges, lambda e: e.dependency_id), self.batch_size):
             self._upsert_edges(chunk)
 
+    def remove_tasks(self, task_ids: Sequence[str]) -> None:
+        """Drop the tasks' vertices (and so their edges), ``batch_size`` ids per traversal."""
+        for chunk in _chunks(sorted(set(task_ids)), self.batch_size):
+            ids = list(chunk)
+            self._submit(lambda g, ids=ids: g.V().has(s.TASK_ID, P.within(ids)).has_label(s.TASK).drop().iterate())
+
+    def remove_dependencies(self, dependency_ids: Sequence[str]) -> None:
+        """Drop the edges, ``batch_size`` dependency ids per traversal."""
+        for chunk in _chunks(sorted(set(dependency_ids)), self.batch_size):
+            ids = list(chunk)
+            self._submit(
+                lambda g, ids=ids: g.E().has(s.DEPENDENCY_ID, P.within(ids)).has_label(s.DEPENDS_ON).drop().iterate()
+            )
+
     def remove_plan(self, plan_id: str) -> None:
         """Drop the plan's vertices (and so its edges), a slice per traversal."""
         size = self.clear_batch_size

@@ -214,3 +214,26 @@ def test_a_load_that_failed_part_way_is_repaired_by_loading_again(seeded: Callab
 
     _load(path, BATCH, TASKS, EDGES)
     assert dump(path) == dump(reference)
+
+
+def test_removals_take_one_round_trip_per_batch_and_drop_the_edges_of_removed_tasks(tmp_path: Path) -> None:
+    path = tmp_path / "g.db"
+    _load(path, BATCH, TASKS, EDGES)
+    graph = _gremlite(path, BATCH)
+    try:
+        gone_tasks = [f"t{i:02d}" for i in range(0, 23, 2)]  # 12 tasks: 2 batches
+        gone_edges = [e.dependency_id for e in EDGES[:9]] + ["never-existed"]  # 10 ids: 2 batches
+        graph.remove_dependencies(gone_edges + gone_edges[:3])  # a repeated id counts once
+        graph.remove_tasks(gone_tasks)
+        assert graph.round_trips == 2 + 2
+    finally:
+        graph.close()
+    vertices, edges = dump(path)
+    assert {dict(v)["task_id"] for v in vertices} == {f"t{i:02d}" for i in range(1, 23, 2)}
+    kept = {
+        e.dependency_id
+        for e in {e.dependency_id: e for e in EDGES}.values()
+        if e.dependency_id not in gone_edges and {e.successor_id, e.predecessor_id}.isdisjoint(gone_tasks)
+    }
+    assert {dict(e)["dependency_id"] for e in edges} == kept
+    assert sum(edges.values()) == len(kept)
