@@ -17,6 +17,8 @@ WRITES = frozenset(
         "upsert_dependencies",
         "remove_dependency",
         "remove_plan",
+        "remove_tasks",
+        "remove_dependencies",
     }
 )
 
@@ -106,6 +108,12 @@ class SwitchableGraph:
 
     def remove_dependency(self, dependency_id: str) -> None:
         self._call("remove_dependency", dependency_id)
+
+    def remove_tasks(self, task_ids: Sequence[str]) -> None:
+        self._call("remove_tasks", task_ids)
+
+    def remove_dependencies(self, dependency_ids: Sequence[str]) -> None:
+        self._call("remove_dependencies", dependency_ids)
 
     def remove_plan(self, plan_id: str) -> None:
         self._call("remove_plan", plan_id)

@@ -70,6 +70,12 @@ class ThreadConfinedGraph:
     def upsert_dependencies(self, edges: Sequence[GraphEdge]) -> None:
         self._write(lambda: self._graph.upsert_dependencies(edges))
 
+    def remove_tasks(self, task_ids: Sequence[str]) -> None:
+        self._write(lambda: self._graph.remove_tasks(task_ids))
+
+    def remove_dependencies(self, dependency_ids: Sequence[str]) -> None:
+        self._write(lambda: self._graph.remove_dependencies(dependency_ids))
+
     def remove_plan(self, plan_id: str) -> None:
         self._write(lambda: self._graph.remove_plan(plan_id))
 

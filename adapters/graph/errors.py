@@ -10,8 +10,8 @@ from planning.ports.graph import MissingVertex
 class MissingEndpointError(MissingVertex):
     """A ``depends_on`` edge was written while one of its task vertices is absent.
 
-    Upsert the tasks first (``bulk_load`` does). Edges of the same batch that came before the
-    failing one may already be written; re-running the whole write is safe (it is idempotent).
+    Upsert the tasks first (``bulk_load`` does). The other edges of the batch, whose vertices
+    exist, are written; re-running the whole write is safe (it is idempotent).
     """
 
     def __init__(self, dependency_ids: Iterable[str], missing_task_ids: Iterable[str]) -> None:

@@ -7,7 +7,8 @@ is ``all_known_initial_producer_steps``):
 * ``mergeV``/``mergeE``: not in gremlite; upserts use ``fold().coalesce(unfold(), addV(...))``.
 * ``dedup``: not in gremlite; ``plan_ids`` removes repeats client side.
 * ``group``/``groupCount``: not in gremlite; ``plan_graph`` reads flat rows.
-* ``inject``: not in gremlite; batches chain mid-traversal ``V()`` instead.
+* ``inject``: not in gremlite; a batch starts from :func:`_one_traverser` (the fold of a lookup
+  that finds nothing) and runs one ``union()`` branch per element instead.
 * ``property(T.id, ...)``: gremlite rejects non-string keys (see ``schema``).
 * ``discard`` (gremlinpython 3.8's name for ``none``): gremlite rejects it; we pin 3.7, whose
   ``iterate()`` appends ``none()``, which both targets accept.
@@ -19,6 +20,20 @@ is ``all_known_initial_producer_steps``):
 Vertex properties are written with ``Cardinality.single``: Neptune's default vertex
 cardinality is ``set``, where a plain ``property(k, v)`` would add a second value instead of
 replacing the first. Edge properties take no cardinality.
+
+Writes look elements up with ``has(key, value).hasLabel(label)``, not ``has(label, key, value)``:
+gremlite plans the latter as a scan of every vertex (or edge) with the label, filtered by the
+property (about 2 ms per lookup in a 2,000-task graph), the former as one index lookup on
+(property, value) (about 0.3 ms, and none at all for a value the graph has never stored). On
+Neptune both are the same index lookup.
+
+Writes of many elements go in batches of ``batch_size`` elements per traversal, one
+``union()`` branch per element (:func:`_upsert_tasks_traversal`, :func:`_upsert_edges_traversal`):
+gremlite evaluates a chain of steps recursively, so chaining the upserts one after another
+would reach Python's recursion limit at about 50 elements, while union branches run one after
+the other at a constant depth. Neptune advises 50-100 elements per request. A batch of edges
+looks each dependency id up with a mid-traversal ``E()`` (TinkerPop 3.7, as pinned; gremlite
+has it too).
 
 Each method submits whole traversals through the :class:`~.resilience.RetryingExecutor`;
 every traversal is idempotent, so a retry after an unknown outcome is safe.
@@ -48,10 +63,10 @@ R = TypeVar("R")
 #: is untyped (both are ``Any`` to mypy), hence the plain alias.
 Source: TypeAlias = Any
 
-#: Upserts per traversal in bulk_load. gremlite evaluates a chained traversal recursively, one
-#: Python frame group per step; ~50 chained task upserts is where it nears the default
-#: recursion limit, so 25 leaves room for the caller's own stack. Neptune is happy with 25-100.
-DEFAULT_BATCH_SIZE = 25
+#: Elements (task upserts or edge upserts) per traversal in batched writes: what Neptune advises
+#: for batched writes (50-100 per request, one transaction each), and the point past which
+#: gremlite gains nothing (its cost is per element; see the module docstring).
+DEFAULT_BATCH_SIZE = 100
 #: Vertices dropped per traversal by clear(): Neptune drops big graphs faster (and without
 #: hitting the evaluation timeout) in slices.
 DEFAULT_CLEAR_BATCH_SIZE = 500
@@ -67,11 +82,28 @@ def _chunks(items: Sequence[R], size: int) -> list[Sequence[R]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+def _vertex(t: Source, task_id: str) -> GraphTraversal:
+    """The task's vertex, found by one index lookup on gremlite and Neptune (module docstring)."""
+    return t.V().has(s.TASK_ID, task_id).has_label(s.TASK)
+
+
+#: A task id that no task has (the domain's ids are never empty).
+_NO_TASK_ID = ""
+
+
+def _one_traverser(g: GraphTraversalSource) -> GraphTraversal:
+    """Exactly one traverser (an empty list) to start a batch's ``union()`` from.
+
+    The portable stand-in for ``g.inject(0)``, which gremlite lacks: ``fold()`` of an index
+    lookup that finds nothing (gremlite skips even that while no property holds ``""``).
+    """
+    return g.V().has(s.TASK_ID, _NO_TASK_ID).fold()
+
+
 def _upsert_task_step(t: Source, task: GraphTask) -> GraphTraversal:
     """Append the upsert of one task vertex; leaves exactly one traverser (the vertex)."""
     out = (
-        t.V()
-        .has(s.TASK, s.TASK_ID, task.task_id)
+        _vertex(t, task.task_id)
         .fold()
         .coalesce(__.unfold(), __.add_v(s.TASK).property(Cardinality.single, s.TASK_ID, task.task_id))
         .property(Cardinality.single, s.PLAN_ID, task.plan_id)
@@ -92,14 +124,14 @@ def _upsert_edge_step(t: Source, edge: GraphEdge, label: str) -> GraphTraversal:
 
     Leaves one traverser (the edge) when both vertices exist, none otherwise. The edge is
     found by its dependency id among the predecessor's incoming edges; an edge with that id
-    between other vertices was already dropped by :func:`_drop_moved_edges`.
+    between other vertices was already dropped by :func:`_drop_moved_edge`.
     """
     return (
-        t.V()
-        .has(s.TASK, s.TASK_ID, edge.successor_id)
+        _vertex(t, edge.successor_id)
         .as_(label)
         .V()
-        .has(s.TASK, s.TASK_ID, edge.predecessor_id)
+        .has(s.TASK_ID, edge.predecessor_id)
+        .has_label(s.TASK)
         .coalesce(
             __.in_e(s.DEPENDS_ON).has(s.DEPENDENCY_ID, edge.dependency_id),
             __.add_e(s.DEPENDS_ON).from_(label).property(s.DEPENDENCY_ID, edge.dependency_id),
@@ -109,21 +141,36 @@ def _upsert_edge_step(t: Source, edge: GraphEdge, label: str) -> GraphTraversal:
     )
 
 
-def _drop_moved_edges(g: GraphTraversalSource, edges: Sequence[GraphEdge]) -> GraphTraversal:
-    """Drop edges carrying one of these dependency ids but joining other vertices.
+def _drop_moved_edge(edge: GraphEdge) -> GraphTraversal:
+    """Drop an edge carrying this dependency id but joining other vertices (leaves nothing).
 
-    Lets an upsert change a dependency's endpoints; an edge already in place is kept.
+    Lets an upsert change a dependency's endpoints; an edge already in place is kept. Its
+    own lookup per edge, not one ``within()`` lookup per batch: telling each found edge's
+    endpoints apart by dependency id in one traversal would test every found edge against
+    every edge of the batch.
     """
-    in_place = [
-        __.and_(
-            __.has(s.DEPENDENCY_ID, e.dependency_id),
-            __.out_v().has(s.TASK_ID, e.successor_id),
-            __.in_v().has(s.TASK_ID, e.predecessor_id),
-        )
-        for e in edges
-    ]
-    keep = in_place[0] if len(in_place) == 1 else __.or_(*in_place)
-    return g.E().has(s.DEPENDS_ON, s.DEPENDENCY_ID, P.within([e.dependency_id for e in edges])).not_(keep).drop()
+    in_place = __.and_(
+        __.out_v().has(s.TASK_ID, edge.successor_id),
+        __.in_v().has(s.TASK_ID, edge.predecessor_id),
+    )
+    return __.E().has(s.DEPENDENCY_ID, edge.dependency_id).has_label(s.DEPENDS_ON).not_(in_place).drop()
+
+
+def _upsert_tasks_traversal(g: GraphTraversalSource, tasks: Sequence[GraphTask]) -> GraphTraversal:
+    """One traversal upserting ``tasks``; it yields one traverser per task."""
+    return _one_traverser(g).union(*(_upsert_task_step(__, task) for task in tasks))
+
+
+def _upsert_edges_traversal(g: GraphTraversalSource, edges: Sequence[GraphEdge]) -> GraphTraversal:
+    """One traversal upserting ``edges``; it yields one traverser per edge whose vertices exist.
+
+    The moved-edge drops come first: ``union()`` runs its branches in order for its one
+    traverser (TinkerPop's semantics, and gremlite's), so each edge's stale copy is gone
+    before its upsert looks for the edge among its predecessor's incoming edges.
+    """
+    drops = (_drop_moved_edge(edge) for edge in edges)
+    upserts = (_upsert_edge_step(__, edge, f"s{i}") for i, edge in enumerate(edges))
+    return _one_traverser(g).union(*drops, *upserts)
 
 
 class GremlinDependencyGraph:
@@ -163,46 +210,39 @@ class GremlinDependencyGraph:
         self._upsert_tasks([task])
 
     def _upsert_tasks(self, tasks: Sequence[GraphTask]) -> None:
-        def build(g: GraphTraversalSource) -> None:
-            t: Source = g
-            for task in tasks:
-                t = _upsert_task_step(t, task)
-            t.iterate()
-
-        self._submit(build)
+        """One traversal for up to ``batch_size`` tasks."""
+        self._submit(lambda g: _upsert_tasks_traversal(g, tasks).iterate())
 
     def remove_task(self, task_id: str) -> None:
         # Dropping a vertex drops its incident edges (Neptune, TinkerPop and gremlite alike).
-        self._submit(lambda g: g.V().has(s.TASK, s.TASK_ID, task_id).drop().iterate())
+        self._submit(lambda g: _vertex(g, task_id).drop().iterate())
 
     def upsert_dependency(self, edge: GraphEdge) -> None:
         self._upsert_edges([edge])
 
     def _upsert_edges(self, edges: Sequence[GraphEdge]) -> None:
-        """Two traversals: drop moved edges, then the chained upserts (checked to have run)."""
-        self._submit(lambda g: _drop_moved_edges(g, edges).iterate())
+        """One traversal for up to ``batch_size`` edges, counting the edges it wrote.
 
-        def build(g: GraphTraversalSource) -> list[Any]:
-            t: Source = g
-            for i, edge in enumerate(edges):
-                t = _upsert_edge_step(t, edge, f"s{i}")
-            rows: list[Any] = t.constant(len(edges)).to_list()
-            return rows
-
-        if not self._submit(build):
+        An edge whose vertex is missing is skipped by its branch while the others are written;
+        a short count costs one more round trip to name the missing vertices.
+        """
+        written = self._submit(lambda g: int(_upsert_edges_traversal(g, edges).count().next()))
+        if written < len(edges):
             self._raise_missing_endpoints(edges)
 
     def _raise_missing_endpoints(self, edges: Sequence[GraphEdge]) -> None:
         wanted = {e.successor_id for e in edges} | {e.predecessor_id for e in edges}
         present = set(
-            self._submit(lambda g: g.V().has(s.TASK, s.TASK_ID, P.within(sorted(wanted))).values(s.TASK_ID).to_list())
+            self._submit(
+                lambda g: g.V().has(s.TASK_ID, P.within(sorted(wanted))).has_label(s.TASK).values(s.TASK_ID).to_list()
+            )
         )
         missing = wanted - present
         failing = [e.dependency_id for e in edges if e.successor_id in missing or e.predecessor_id in missing]
         raise MissingEndpointError(failing, missing)
 
     def remove_dependency(self, dependency_id: str) -> None:
-        self._submit(lambda g: g.E().has(s.DEPENDS_ON, s.DEPENDENCY_ID, dependency_id).drop().iterate())
+        self._submit(lambda g: g.E().has(s.DEPENDENCY_ID, dependency_id).has_label(s.DEPENDS_ON).drop().iterate())
 
     def upsert_tasks(self, tasks: Sequence[GraphTask]) -> None:
         for chunk in _chunks(_last_wins(tasks, lambda t: t.task_id), self.batch_size):
@@ -212,12 +252,28 @@ class GremlinDependencyGraph:
         for chunk in _chunks(_last_wins(edges, lambda e: e.dependency_id), self.batch_size):
             self._upsert_edges(chunk)
 
+    def remove_tasks(self, task_ids: Sequence[str]) -> None:
+        """Drop the tasks' vertices (and so their edges), ``batch_size`` ids per traversal."""
+        for chunk in _chunks(sorted(set(task_ids)), self.batch_size):
+            ids = list(chunk)
+            self._submit(lambda g, ids=ids: g.V().has(s.TASK_ID, P.within(ids)).has_label(s.TASK).drop().iterate())
+
+    def remove_dependencies(self, dependency_ids: Sequence[str]) -> None:
+        """Drop the edges, ``batch_size`` dependency ids per traversal."""
+        for chunk in _chunks(sorted(set(dependency_ids)), self.batch_size):
+            ids = list(chunk)
+            self._submit(
+                lambda g, ids=ids: g.E().has(s.DEPENDENCY_ID, P.within(ids)).has_label(s.DEPENDS_ON).drop().iterate()
+            )
+
     def remove_plan(self, plan_id: str) -> None:
         """Drop the plan's vertices (and so its edges), a slice per traversal."""
         size = self.clear_batch_size
         while True:
             dropped = self._submit(
-                lambda g: g.V().has(s.TASK, s.PLAN_ID, plan_id).limit(size).side_effect(__.drop()).count().next()
+                lambda g: (
+                    g.V().has(s.PLAN_ID, plan_id).has_label(s.TASK).limit(size).side_effect(__.drop()).count().next()
+                )
             )
             if dropped < size:
                 return
@@ -231,10 +287,15 @@ class GremlinDependencyGraph:
                 return
 
     def bulk_load(self, tasks: Sequence[GraphTask], edges: Sequence[GraphEdge]) -> None:
-        """Upsert all tasks, then all edges, ``batch_size`` per traversal.
+        """Upsert all tasks, then all edges, ``batch_size`` elements per traversal.
 
-        Idempotent like the single upserts, so a failed load can simply be run again.
-        A repeated task or dependency id counts once, with its last value.
+        ``ceil(tasks / batch_size) + ceil(edges / batch_size)`` round trips (a repeated task or
+        dependency id counts once, with its last value). A load is not one transaction (Neptune
+        runs each request in its own, and a large one would time out): a failure part-way leaves
+        the batches before it written. Every batch is idempotent, so the executor re-submits a
+        batch whose outcome is unknown (a dropped connection, a write conflict) without
+        duplicating anything, and a load that failed for good is repaired by running it again
+        (``planner graph rebuild`` clears the graph and loads it again).
         """
         self.upsert_tasks(tasks)
         self.upsert_dependencies(edges)

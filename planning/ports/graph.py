@@ -67,6 +67,14 @@ class DependencyGraph(Protocol):
         """Many edge upserts in few round trips; MissingVertex when a task vertex is absent."""
         ...
 
+    def remove_tasks(self, task_ids: Sequence[str]) -> None:
+        """Many ``remove_task`` in as few round trips as the graph allows."""
+        ...
+
+    def remove_dependencies(self, dependency_ids: Sequence[str]) -> None:
+        """Many ``remove_dependency`` in as few round trips as the graph allows."""
+        ...
+
     def remove_plan(self, plan_id: str) -> None:
         """Drop every vertex of the plan and so every edge; a plan with none is not an error."""
         ...

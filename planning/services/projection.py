@@ -162,12 +162,16 @@ class GraphProjector:
             raise ProjectionLockLost("the graph projection lock was lost; stopped before the next graph write")
 
     def _apply_run(self, run: Sequence[OutboxMessage]) -> None:
-        """One graph call for a run of upserts; a removal alone. Other messages need nothing."""
+        """One graph call for a run of one group; a plan's removal alone. Other messages need nothing."""
         messages = [m for m in run if m.event.kind in GRAPH_EVENT_KINDS]
         if not messages:
             return
-        group = _UPSERT_GROUPS.get(messages[0].event.kind)
-        if group == "tasks":
+        group = _BATCHED_GROUPS.get(messages[0].event.kind)
+        if group == "task_removals":
+            self._graph.remove_tasks([m.event.entity_id for m in messages])
+        elif group == "edge_removals":
+            self._graph.remove_dependencies([m.event.entity_id for m in messages])
+        elif group == "tasks":
             self._graph.upsert_tasks([graph_task_from_snapshot(m.event.data) for m in messages])
         elif group == "edges":
             edges = [graph_edge_from_snapshot(m.event.data) for m in messages]
@@ -179,11 +183,7 @@ class GraphProjector:
         else:
             (message,) = messages
             event = message.event
-            if event.kind is PlanEventKind.TASK_DELETED:
-                self._graph.remove_task(event.entity_id)
-            elif event.kind is PlanEventKind.DEPENDENCY_REMOVED:
-                self._graph.remove_dependency(event.entity_id)
-            elif event.kind is PlanEventKind.PLAN_DELETED:
+            if event.kind is PlanEventKind.PLAN_DELETED:
                 self._graph.remove_plan(event.plan_id)
 
     def _upsert_or_heal(self, edge: GraphEdge) -> None:
@@ -206,24 +206,28 @@ class GraphProjector:
         self._graph.upsert_dependencies([graph_edge(dep)])
 
 
-_UPSERT_GROUPS: dict[PlanEventKind, str] = {
+#: Consecutive messages of one group are applied by one graph call (written in batches).
+_BATCHED_GROUPS: dict[PlanEventKind, str] = {
     PlanEventKind.TASK_CREATED: "tasks",
     PlanEventKind.TASK_UPDATED: "tasks",
     PlanEventKind.DEPENDENCY_ADDED: "edges",
+    PlanEventKind.TASK_DELETED: "task_removals",
+    PlanEventKind.DEPENDENCY_REMOVED: "edge_removals",
 }
 
 
 def _runs(batch: Sequence[OutboxMessage]) -> list[list[OutboxMessage]]:
     """Consecutive messages grouped for as few graph calls as order allows.
 
-    Task upserts go together, edge upserts together, every other graph message alone; messages
-    the graph ignores ride along with the run before them, so the checkpoint moves past them.
+    Task upserts go together, edge upserts together, task removals together, edge removals
+    together, a plan's removal alone; messages the graph ignores ride along with the run before
+    them, so the checkpoint moves past them.
     """
     runs: list[list[OutboxMessage]] = []
-    open_group: str | None = None  # the upsert group the last run may still take
+    open_group: str | None = None  # the batched group the last run may still take
     for message in batch:
         kind = message.event.kind
-        group = _UPSERT_GROUPS.get(kind)
+        group = _BATCHED_GROUPS.get(kind)
         if runs and (kind not in GRAPH_EVENT_KINDS or (group is not None and group == open_group)):
             runs[-1].append(message)
             continue

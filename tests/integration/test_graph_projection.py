@@ -256,6 +256,30 @@ def test_runs_of_upserts_are_written_in_batches(switchable: tuple[Application, S
     assert _actual(app.graph, plan_id) == _expected(app, plan_id)
 
 
+def test_runs_of_removals_are_written_in_batches(switchable: tuple[Application, SwitchableGraph]) -> None:
+    """Removals queued while the graph was away: one call per run of task or edge removals."""
+    app, graph = switchable
+    plan_id, ids = _import(app)
+    deps = app.services.dependencies.for_plans(ADMIN, [plan_id])
+    keep = {ids["t0"], ids["t1"], ids["t2"]}
+    graph.history.clear()
+    graph.down = True
+    # the dependencies first, so that deleting the tasks removes no dependency with them
+    for dep in deps:
+        app.services.dependencies.remove(RemoveDependency(dep.id), ADMIN)
+    for title in ("t3", "t4", "t5"):
+        app.services.tasks.delete(DeleteTask(ids[title]), ADMIN)
+    graph.down = False
+    app.projector.catch_up()
+    assert [(name, set(found)) for name, found in graph.history] == [
+        ("remove_dependencies", {d.id for d in deps}),
+        ("remove_tasks", {ids["t3"], ids["t4"], ids["t5"]}),
+    ]
+    assert _actual(app.graph, plan_id) == _expected(app, plan_id)
+    assert {t.task_id for t in _expected(app, plan_id)[0]} == keep
+    assert _expected(app, plan_id)[1] == set()
+
+
 def test_deleting_a_plan_removes_its_graph_and_only_its_graph(
     switchable: tuple[Application, SwitchableGraph],
 ) -> None:

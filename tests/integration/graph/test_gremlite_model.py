@@ -138,7 +138,7 @@ def _resync_edges(
 ) -> None:
     """A batch that failed part-way: the edges of the batch are either written or as before.
 
-    The edges chained before the one with a missing vertex are written; the graph tells which.
+    The edges whose vertices exist are written, those of earlier batches too; the graph tells which.
     """
     batch_ids = {e.dependency_id for e in bulk_edges}
     written = {e.dependency_id: e for p in PLANS for e in graph.plan_graph(p).edges if e.dependency_id in batch_ids}
