@@ -49,13 +49,17 @@ class TaskType(Node):
     async def plan(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> PlanRef | None:
         return await resolve.plan(info.context, root, {})  # type: ignore[return-value]
 
+    # Synchronous when the page prefetched them (resolvers.plans.tasks), else the loaders' awaitable:
+    # graphql-core awaits what a resolver returns when it is awaitable.
     @strawberry.field(description="Direct predecessors: the tasks this one waits for.")
-    async def depends_on(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> list[TaskType]:
-        return await resolve.depends_on(info.context, root, {})  # type: ignore[return-value]
+    def depends_on(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> list[TaskType]:
+        known = resolve.depends_on_known(info.context, root)
+        return resolve.depends_on(info.context, root, {}) if known is None else known  # type: ignore[return-value]
 
     @strawberry.field(description="Direct successors: the tasks that wait for this one.")
-    async def dependents(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> list[TaskType]:
-        return await resolve.dependents(info.context, root, {})  # type: ignore[return-value]
+    def dependents(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> list[TaskType]:
+        known = resolve.dependents_known(info.context, root)
+        return resolve.dependents(info.context, root, {}) if known is None else known  # type: ignore[return-value]
 
     @strawberry.field(description="Working days the task can slip without moving the finish; null until scheduled.")
     async def slack_days(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> float | None:
