@@ -41,7 +41,7 @@ def parents_as_json(schema: GraphQLSchema) -> None:
 
 
 def _with_parent_as_json(resolve: Callable[..., Any]) -> Callable[..., Any]:
-    def resolve_from_json(root: Any, info: GraphQLResolveInfo, *args: Any, **kwargs: Any) -> Any:
+    def resolve_from_json(root: Any, info: GraphQLResolveInfo[Any], *args: Any, **kwargs: Any) -> Any:
         if root is not None:
             root = as_json_parent(info.context, root)
         return resolve(root, info, *args, **kwargs)
