@@ -22,6 +22,7 @@ from schema.arguments import graphql_args
 from schema.error_codes import ErrorCodes
 from schema.limits import DEFAULT_LIMITS, DocumentLimits, SchemaLimits
 from schema.parents_as_json import parents_as_json
+from schema.plain_fields import plain_fields
 from schema.scalars import SCALARS
 from schema.types.actions import (
     DecideActionInput,
@@ -326,4 +327,6 @@ def build_schema(
     )
     # Resolvers get their parents as AppSync gives them: written as JSON and read back (a field-level hook).
     parents_as_json(schema._schema)
+    # Plain attributes (title, status…) read with one getattr, not through Strawberry's wrappers.
+    plain_fields(schema._schema, schema.config.default_resolver)
     return schema
