@@ -10,6 +10,7 @@ from planning import model
 from resolvers import graph as graph_resolve
 from resolvers import tasks as resolve
 from resolvers.ids import to_global_id
+from resolvers.loaders import UNKNOWN
 from schema.types.common import Node, UserError
 from schema.types.enums import TaskStatus
 from schema.types.estimate import Estimate, EstimateInput
@@ -62,8 +63,12 @@ class TaskType(Node):
         return resolve.dependents(info.context, root, {}) if known is None else known  # type: ignore[return-value]
 
     @strawberry.field(description="Working days the task can slip without moving the finish; null until scheduled.")
-    async def slack_days(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> float | None:
-        return await graph_resolve.slack_days(info.context, root, {})
+    def slack_days(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> float | None:
+        # Synchronous once the request holds the plan's forecast, else the loader's awaitable.
+        known = graph_resolve.slack_days_known(info.context, root)
+        if known is UNKNOWN:
+            return graph_resolve.slack_days(info.context, root, {})  # type: ignore[return-value]
+        return known  # type: ignore[no-any-return]
 
     @strawberry.field(description="Whether the task is on the critical path; never when completed.")
     async def is_critical(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> bool | None:
