@@ -23,6 +23,9 @@ from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 from resolvers.codec import round_trip
 from resolvers.registry import RESOLVERS
 
+#: Entries a context's memo holds at most (two per parent: the object and what it became).
+MEMO_LIMIT = 20_000
+
 #: Root fields get no parent to round-trip.
 _ROOTS = frozenset({"Query", "Mutation", "Subscription"})
 
@@ -58,6 +61,8 @@ def as_json_parent(context: Any, value: Any) -> Any:
     if known is not None:
         return known[1]
     converted = round_trip(value)
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()  # a subscription's context lives as long as its socket: keep it bounded
     # The object is kept beside its id, so that the id is not reused within the request.
     memo[id(value)] = (value, converted)
     memo[id(converted)] = (converted, converted)
