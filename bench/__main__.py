@@ -7,7 +7,15 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-BENCHMARKS = ("cpm_bench.py", "engine_bench.py", "graph_bench.py", "memo_bench.py", "agent_bench.py", "cold_start.py")
+BENCHMARKS = (
+    "cpm_bench.py",
+    "engine_bench.py",
+    "graph_bench.py",
+    "memo_bench.py",
+    "agent_bench.py",
+    "cold_start.py",
+    "graphql_bench.py",
+)
 
 
 def main() -> int:

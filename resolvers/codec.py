@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
 from functools import cache
@@ -64,6 +65,9 @@ def round_trip(value: Any) -> Any:
 
 
 def _plain(value: Any) -> Any:
+    simple = _SIMPLE.get(type(value))
+    if simple is not None:
+        return simple(value)
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, Enum):
@@ -71,12 +75,11 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        hints = _hints(type(value))
         # A field typed Any holds JSON already (an event's payload, checked by the model): kept
         # as it is, not walked (it may nest deeper than the interpreter's recursion limit).
         return {
-            f.name: getattr(value, f.name) if hints[f.name] is Any else _plain(getattr(value, f.name))
-            for f in dataclasses.fields(value)
+            name: getattr(value, name) if as_is else _plain(getattr(value, name))
+            for name, as_is in _fields_of(type(value))
         }
     if isinstance(value, frozenset | set):
         return sorted(_plain(v) for v in value)
@@ -87,6 +90,33 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} has no JSON form")
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
+def _iso(value: date) -> str:
+    return value.isoformat()
+
+
+#: Exact types written without the checks below (a subclass, such as a StrEnum, takes them).
+_SIMPLE: dict[type, Any] = {
+    str: _same,
+    int: _same,
+    float: _same,
+    bool: _same,
+    type(None): _same,
+    date: _iso,
+    datetime: _iso,
+}
+
+
+@cache
+def _fields_of(cls: type) -> tuple[tuple[str, bool], ...]:
+    """A dataclass's fields, each with whether it is typed Any (written as it is)."""
+    hints = _hints(cls)
+    return tuple((f.name, hints[f.name] is Any) for f in dataclasses.fields(cls))
+
+
 @cache
 def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
@@ -94,28 +124,52 @@ def _hints(cls: type) -> dict[str, Any]:
 
 def _read(hint: Any, value: Any) -> Any:
     """``value`` (from ``_plain``) as the type ``hint`` says."""
-    if hint is Any or value is None:
+    if value is None:
         return value
+    return _reader(hint)(value)
+
+
+@cache
+def _reader(hint: Any) -> Callable[[Any], Any]:
+    """How ``_read`` reads a value that is not None as ``hint``: worked out once per type hint."""
+    if hint is Any:
+        return _same
     origin = typing.get_origin(hint)
     if origin is typing.Union or origin is types.UnionType:
         options = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _read(options[0], value) if len(options) == 1 else value
+        return _reader(options[0]) if len(options) == 1 else _same
     if origin in (tuple, list, frozenset, set):
         item = typing.get_args(hint)[0] if typing.get_args(hint) else Any
-        return origin(_read(item, v) for v in value)
+        return lambda value: origin(_read(item, v) for v in value)
     if origin is dict:
-        return dict(value)
+        return dict
     if isinstance(hint, type):
         if issubclass(hint, Enum):
-            return hint[value]
+            return lambda value: hint[value]
         if issubclass(hint, datetime):
-            return datetime.fromisoformat(value)
+            return datetime.fromisoformat
         if issubclass(hint, date):
-            return date.fromisoformat(value)
+            return date.fromisoformat
         if hint is float:
-            return float(value)
+            return float
         if dataclasses.is_dataclass(hint):
-            hints = _hints(hint)
-            fields = {f.name: _read(hints[f.name], value[f.name]) for f in dataclasses.fields(hint) if f.name in value}
-            return hint(**fields)
-    return value
+            return _dataclass_reader(hint)
+    return _same
+
+
+def _dataclass_reader(cls: type) -> Callable[[Any], Any]:
+    # Its fields' hints are read on first use: a dataclass may refer to itself.
+    known: list[tuple[tuple[str, Callable[[Any], Any]], ...]] = []
+
+    def read(value: Any) -> Any:
+        if not known:
+            hints = _hints(cls)
+            known.append(tuple((f.name, _reader(hints[f.name])) for f in dataclasses.fields(cls)))
+        fields = {}
+        for name, reader in known[0]:
+            if name in value:
+                item = value[name]
+                fields[name] = None if item is None else reader(item)
+        return cls(**fields)
+
+    return read

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from planning.access import Access
 from planning.principal import Principal
@@ -20,6 +21,8 @@ class RequestContext:
     principal: Principal
     access: Access = field(init=False)
     loaders: Loaders = field(init=False)
+    #: Parents written as their JSON and read back, by ``id()`` (``schema.parents_as_json``): once per request.
+    parents: dict[int, tuple[Any, Any]] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.access = self.services.access(self.principal)

@@ -16,6 +16,7 @@ from planning.services.graph_queries import GraphQueries
 from resolvers.context import RequestContext
 from resolvers.errors import BadRequest, Unavailable
 from resolvers.graph_views import CriticalPath, EventImpactView, PlanScheduleView
+from resolvers.loaders import UNKNOWN
 
 MAX_DEPTH = 100
 
@@ -54,6 +55,16 @@ async def _timing(ctx: RequestContext, task: Task) -> TaskTiming | None:
 
 async def slack_days(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> float | None:
     timing = await _timing(ctx, parent)
+    return None if timing is None else timing.slack_days
+
+
+def slack_days_known(ctx: RequestContext, parent: Task) -> Any:
+    """``slack_days`` from the plan's forecast when the request holds it already (a critical path or
+    another task read it), with no await; ``UNKNOWN`` when it would have to be read."""
+    view = ctx.loaders.known(ctx.loaders.schedule_by_plan, parent.plan_id)
+    if view is UNKNOWN:
+        return UNKNOWN
+    timing = view.schedule.timings.get(parent.id) if view and view.schedule else None
     return None if timing is None else timing.slack_days
 
 

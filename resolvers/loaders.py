@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from strawberry.dataloader import DataLoader
 
@@ -50,17 +52,25 @@ class TaskCountByPlanLoader(DataLoader[str, int]):
         super().__init__(load_fn=load)
 
 
+def dependencies_by_task(ids: Sequence[str], found: Sequence[Dependency]) -> dict[str, list[Dependency]]:
+    """``found`` grouped by each of ``ids`` they touch (as predecessor or successor), in their order."""
+    by_task: dict[str, list[Dependency]] = {i: [] for i in ids}
+    for dep in found:
+        for end in (dep.predecessor_id, dep.successor_id):
+            edges = by_task.get(end)
+            if edges is not None:
+                edges.append(dep)
+    return by_task
+
+
 class DependenciesByTaskLoader(DataLoader[str, list[Dependency]]):
     """Every dependency in which the task is the predecessor or the successor."""
 
     def __init__(self, services: PlanningServices, access: Access) -> None:
         async def load(ids: list[str]) -> Sequence[list[Dependency]]:
             found = await asyncio.to_thread(services.dependencies.touching, access, ids)
-            by_task: dict[str, list[Dependency]] = defaultdict(list)
-            for dep in found:
-                by_task[dep.predecessor_id].append(dep)
-                by_task[dep.successor_id].append(dep)
-            return [by_task.get(i, []) for i in ids]
+            by_task = dependencies_by_task(ids, found)
+            return [by_task[i] for i in ids]
 
         super().__init__(load_fn=load)
 
@@ -191,3 +201,40 @@ class Loaders:
     def prime_tasks(self, tasks: Sequence[Task]) -> None:
         """Tasks a page has just read need no second read when their neighbours are resolved."""
         self.task_by_id.prime_many({t.id: t for t in tasks})
+
+    def prime_neighbours(self, neighbours: Neighbours) -> None:
+        """What a page prefetched for its tasks' ``dependsOn`` and ``dependents`` (``read_neighbours``)."""
+        self.dependencies_by_task.prime_many(neighbours.edges)
+        self.task_by_id.prime_many(neighbours.tasks)
+
+    @staticmethod
+    def known(loader: DataLoader[Any, Any], key: Any) -> Any:
+        """What ``loader`` already holds for ``key`` (primed, or loaded earlier in the request), with
+        no await; ``UNKNOWN`` when it would have to read."""
+        future = loader.cache_map.get(key)
+        if future is None or not future.done() or future.cancelled() or future.exception() is not None:
+            return UNKNOWN
+        return future.result()
+
+
+#: ``Loaders.known``'s answer for a key a loader has not read.
+UNKNOWN: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbours:
+    """A page's dependencies by task id, and the tasks at their other ends (None: not readable)."""
+
+    edges: dict[str, list[Dependency]]
+    tasks: dict[str, Task | None]
+
+
+def read_neighbours(services: PlanningServices, access: Access, page: Sequence[Task]) -> Neighbours:
+    """The dependencies touching ``page``'s tasks and the tasks at their far ends that the page
+    does not hold: at most two statements, whatever the page's size (in a worker thread)."""
+    ids = [t.id for t in page]
+    found = services.dependencies.touching(access, ids) if ids else []
+    held = set(ids)
+    missing = sorted({end for d in found for end in (d.predecessor_id, d.successor_id)} - held)
+    others = services.tasks.get_many(access, missing) if missing else []
+    return Neighbours(dependencies_by_task(ids, found), dict(zip(missing, others, strict=True)))

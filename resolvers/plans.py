@@ -5,12 +5,14 @@ from typing import Any
 
 from planning.commands import CreatePlan, DeletePlan, UpdatePlan
 from planning.errors import DomainError, invalid
-from planning.model import Dependency, Plan, TaskStatus, WorkCalendar
+from planning.model import Dependency, Plan, Task, TaskStatus, WorkCalendar
 from planning.ports import TaskFilter
+from planning.services.base import Page
 from resolvers.arguments import as_date, as_enum, as_int, as_query_text, as_string_list, as_text, input_of
 from resolvers.context import RequestContext
 from resolvers.errors import BadRequest, payload_or_errors
 from resolvers.ids import parse_global_id, raw_id, to_global_id
+from resolvers.loaders import Neighbours, read_neighbours
 from resolvers.pagination import Connection, connection, decode_cursor, page_size, paged_connection
 from resolvers.payloads import CreatePlanPayload, DeletePlanPayload, PlanPayload
 
@@ -45,11 +47,24 @@ async def task_count(ctx: RequestContext, parent: Plan, _args: dict[str, Any]) -
     return await ctx.loaders.task_count_by_plan.load(parent.id)
 
 
-async def tasks(ctx: RequestContext, parent: Plan, args: dict[str, Any]) -> Connection[Any]:
+async def tasks(
+    ctx: RequestContext, parent: Plan, args: dict[str, Any], *, with_neighbours: bool = False
+) -> Connection[Any]:
+    """A page of the plan's tasks. ``with_neighbours`` (the local server sets it when the query
+    selects ``dependsOn`` or ``dependents``): the page's dependencies and the tasks at their far
+    ends are read in the same worker-thread hop and primed into the request's loaders, so that
+    those fields answer without a round trip or an await."""
     limit, after = page_size(args, DEFAULT_TASKS), decode_cursor(args.get("after"))
     task_filter = _task_filter(args.get("filter"))
-    page = await asyncio.to_thread(ctx.services.tasks.page, ctx.access, parent.id, task_filter, after, limit)
+
+    def read() -> tuple[Page[Task], Neighbours | None]:
+        page = ctx.services.tasks.page(ctx.access, parent.id, task_filter, after, limit)
+        return page, read_neighbours(ctx.services, ctx.access, page.items) if with_neighbours else None
+
+    page, neighbours = await asyncio.to_thread(read)
     ctx.loaders.prime_tasks(page.items)
+    if neighbours is not None:
+        ctx.loaders.prime_neighbours(neighbours)
 
     async def count() -> int:
         return await asyncio.to_thread(ctx.services.tasks.count, ctx.access, parent.id, task_filter)

@@ -18,6 +18,7 @@ from resolvers.arguments import (
 from resolvers.context import RequestContext
 from resolvers.errors import payload_or_errors
 from resolvers.ids import raw_id, to_global_id
+from resolvers.loaders import UNKNOWN
 from resolvers.payloads import DeleteTaskPayload, TaskPayload
 
 
@@ -37,6 +38,32 @@ async def dependents(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -
     edges = await ctx.loaders.dependencies_by_task.load(parent.id)
     ids = [d.successor_id for d in edges if d.predecessor_id == parent.id]
     return [t for t in await ctx.loaders.task_by_id.load_many(ids) if t is not None]
+
+
+def depends_on_known(ctx: RequestContext, parent: Task) -> list[Task] | None:
+    """``depends_on`` from what the request's loaders hold already (a page prefetched it), with no
+    await; None when something would have to be read."""
+    return _neighbours_known(ctx, parent, predecessors=True)
+
+
+def dependents_known(ctx: RequestContext, parent: Task) -> list[Task] | None:
+    """``dependents`` from what the request's loaders hold already; None when it would have to read."""
+    return _neighbours_known(ctx, parent, predecessors=False)
+
+
+def _neighbours_known(ctx: RequestContext, parent: Task, *, predecessors: bool) -> list[Task] | None:
+    known = ctx.loaders.known
+    edges = known(ctx.loaders.dependencies_by_task, parent.id)
+    if edges is UNKNOWN:
+        return None
+    if predecessors:
+        ids = [d.predecessor_id for d in edges if d.successor_id == parent.id]
+    else:
+        ids = [d.successor_id for d in edges if d.predecessor_id == parent.id]
+    found = [known(ctx.loaders.task_by_id, i) for i in ids]
+    if any(t is UNKNOWN for t in found):
+        return None
+    return [t for t in found if t is not None]
 
 
 async def external_events(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> list[ExternalEvent]:

@@ -163,6 +163,8 @@ class _Walk:
                 self.variables[name] = int(definition.default_value.value)
         self._merged: dict[tuple[int, ...], Fields] = {}
         self._sizes: dict[int, int] = {}
+        #: By ``id()`` of a fields mapping (kept alive in ``_merged``, or by the caller for the root).
+        self._answered: dict[int, list[tuple[str, int, bool, Any, Fields | None]]] = {}
 
     # -- the document ------------------------------------------------------------------------
 
@@ -318,31 +320,45 @@ class _Walk:
 
     def actual(self, fields: Fields, data: Mapping[str, Any]) -> tuple[int, bool]:
         total, forecast = 0, False
-        for key, entries in fields.items():
+        for key, weight, owns_forecast, named, inner in self.answered(fields):
             if key not in data:
                 continue  # skipped, or selected for another type than the object's
-            node, parent = entries[0]
-            name = node.name.value
-            if name == "__typename":
-                continue
-            if name.startswith("__"):
-                total += 1 + self.size(node.selection_set)
-                continue
-            definition = self.definition(parent, name)
-            if definition is None or parent is None:
-                continue
-            named, _ = _unwrap(definition.type)
-            total += self.weight(parent, name)
-            forecast = forecast or f"{parent.name}.{name}" in self.model.forecast_fields
+            total += weight
+            forecast = forecast or owns_forecast
             value = data[key]
-            if is_leaf_type(named) or value is None:
+            if inner is None or value is None:
                 continue
-            inner = self.children(entries, named)
             for item in _objects(value):
                 cost, needs = self.actual(inner, item)
                 total += self.object_cost(named) + cost + self.owned_forecast(named, needs)
                 forecast = forecast or (needs and named.name != self.model.forecast_owner)
         return total, forecast
+
+    def answered(self, fields: Fields) -> list[tuple[str, int, bool, Any, Fields | None]]:
+        """What ``actual`` needs of each of ``fields``, worked out once per selection (not once per
+        answered object): the response key, the field's weight, whether it needs a forecast, its
+        named type and, for an object field, its merged subfields (None for a leaf)."""
+        known = self._answered.get(id(fields))
+        if known is not None:
+            return known
+        found: list[tuple[str, int, bool, Any, Fields | None]] = []
+        for key, entries in fields.items():
+            node, parent = entries[0]
+            name = node.name.value
+            if name == "__typename":
+                continue
+            if name.startswith("__"):
+                found.append((key, 1 + self.size(node.selection_set), False, None, None))
+                continue
+            definition = self.definition(parent, name)
+            if definition is None or parent is None:
+                continue
+            named, _ = _unwrap(definition.type)
+            forecast = f"{parent.name}.{name}" in self.model.forecast_fields
+            inner = None if is_leaf_type(named) else self.children(entries, named)
+            found.append((key, self.weight(parent, name), forecast, named, inner))
+        self._answered[id(fields)] = found
+        return found
 
 
 def _unwrap(type_: Any) -> tuple[Any, bool]:

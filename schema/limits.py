@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import threading
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -294,6 +296,68 @@ def prepare(
     return Prepared(document, validate_document(schema, document, rules), cost)
 
 
+class ValidDocuments:
+    """Documents that parsed, kept every bound and validated, by their text and how they were
+    checked: the next request with the same text (a client's operations are the same few) skips
+    parsing, measuring and validating, none of which depends on the variables; its cost, which
+    does, is worked out again (``prepare_known``). Bounded: the oldest entries go first."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._documents: OrderedDict[tuple[Any, ...], DocumentNode] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(
+        schema: GraphQLSchema,
+        query: str,
+        parse_options: Mapping[str, Any],
+        rules: tuple[type[ASTValidationRule], ...],
+        limits: SchemaLimits,
+    ) -> tuple[Any, ...]:
+        # Rules by name: some are classes made per request (MaxAliasesLimiter's), with their bound
+        # taken from ``limits``, which is part of the key.
+        names = tuple(f"{rule.__module__}.{rule.__qualname__}" for rule in rules)
+        return (query, schema, tuple(sorted(parse_options.items())), names, limits)
+
+    def get(self, key: tuple[Any, ...]) -> DocumentNode | None:
+        with self._lock:
+            document = self._documents.get(key)
+            if document is not None:
+                self._documents.move_to_end(key)
+            return document
+
+    def add(self, key: tuple[Any, ...], document: DocumentNode) -> None:
+        with self._lock:
+            self._documents[key] = document
+            self._documents.move_to_end(key)
+            while len(self._documents) > self.size:
+                self._documents.popitem(last=False)
+
+
+VALID_DOCUMENTS = ValidDocuments()
+
+
+def prepare_known(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    *,
+    variables: Mapping[str, Any] | None,
+    operation_name: str | None,
+    limits: SchemaLimits,
+    model: CostModel,
+) -> Prepared:
+    """``prepare`` for a document ``VALID_DOCUMENTS`` holds: only its cost is left to check."""
+    cost = requested_cost(schema, document, variables, operation_name, model)
+    if cost > limits.max_cost:
+        message = (
+            f"The query costs {cost:,}, more than the limit of {limits.max_cost:,}: ask for fewer items "
+            "(first), fewer nested lists or fewer graph fields (extensions.cost has the figures)."
+        )
+        return Prepared(document, [_refusal(message, QUERY_TOO_COSTLY, cost=cost, limit=limits.max_cost)], cost)
+    return Prepared(document, [], cost)
+
+
 _POOL: ThreadPoolExecutor | None = None
 
 
@@ -318,6 +382,25 @@ class DocumentLimits(SchemaExtension):
     async def on_parse(self) -> AsyncIterator[None]:
         context = self.execution_context
         if context.graphql_document is None and context.query:
+            schema = context.schema._schema
+            rules = tuple(context.validation_rules)
+            key = ValidDocuments.key(schema, context.query, context.parse_options, rules, self.limits)
+            known = VALID_DOCUMENTS.get(key)
+            if known is not None:
+                # Parsed and validated already: its cost is a walk of a document that keeps the bounds.
+                prepared = prepare_known(
+                    schema,
+                    known,
+                    variables=context.variables,
+                    operation_name=context.operation_name,
+                    limits=self.limits,
+                    model=self.model,
+                )
+                self.requested = prepared.cost
+                context.graphql_document = prepared.document
+                context.pre_execution_errors = prepared.errors
+                yield
+                return
             job = functools.partial(
                 prepare,
                 context.schema._schema,
@@ -340,6 +423,8 @@ class DocumentLimits(SchemaExtension):
             context.graphql_document = prepared.document
             # Set, even empty, so that strawberry does not validate a second time on the loop.
             context.pre_execution_errors = prepared.errors
+            if not prepared.errors:
+                VALID_DOCUMENTS.add(key, prepared.document)
         yield
 
     def get_results(self) -> dict[str, Any]:

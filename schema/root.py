@@ -21,7 +21,8 @@ from schema.appsync_directives import iam_only
 from schema.arguments import graphql_args
 from schema.error_codes import ErrorCodes
 from schema.limits import DEFAULT_LIMITS, DocumentLimits, SchemaLimits
-from schema.parents_as_json import ParentsAsJson
+from schema.parents_as_json import parents_as_json
+from schema.plain_fields import plain_fields
 from schema.scalars import SCALARS
 from schema.types.actions import (
     DecideActionInput,
@@ -316,9 +317,7 @@ def build_schema(
         extensions.append(DisableIntrospection)
     # The server's own (adapters.asgi.observe notes each operation's name for its log and metrics).
     extensions.extend(extra_extensions)
-    # Resolvers get their parents as AppSync gives them: written as JSON and read back.
-    extensions.append(ParentsAsJson)
-    return PlannerSchema(
+    schema = PlannerSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -326,3 +325,8 @@ def build_schema(
         extensions=extensions,  # type: ignore[arg-type]
         config=StrawberryConfig(scalar_map=SCALARS, disable_field_suggestions=production),
     )
+    # Resolvers get their parents as AppSync gives them: written as JSON and read back (a field-level hook).
+    parents_as_json(schema._schema)
+    # Plain attributes (title, status…) read with one getattr, not through Strawberry's wrappers.
+    plain_fields(schema._schema, schema.config.default_resolver)
+    return schema

@@ -10,6 +10,7 @@ from planning import model
 from resolvers import graph as graph_resolve
 from resolvers import tasks as resolve
 from resolvers.ids import to_global_id
+from resolvers.loaders import UNKNOWN
 from schema.types.common import Node, UserError
 from schema.types.enums import TaskStatus
 from schema.types.estimate import Estimate, EstimateInput
@@ -49,17 +50,25 @@ class TaskType(Node):
     async def plan(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> PlanRef | None:
         return await resolve.plan(info.context, root, {})  # type: ignore[return-value]
 
+    # Synchronous when the page prefetched them (resolvers.plans.tasks), else the loaders' awaitable:
+    # graphql-core awaits what a resolver returns when it is awaitable.
     @strawberry.field(description="Direct predecessors: the tasks this one waits for.")
-    async def depends_on(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> list[TaskType]:
-        return await resolve.depends_on(info.context, root, {})  # type: ignore[return-value]
+    def depends_on(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> list[TaskType]:
+        known = resolve.depends_on_known(info.context, root)
+        return resolve.depends_on(info.context, root, {}) if known is None else known  # type: ignore[return-value]
 
     @strawberry.field(description="Direct successors: the tasks that wait for this one.")
-    async def dependents(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> list[TaskType]:
-        return await resolve.dependents(info.context, root, {})  # type: ignore[return-value]
+    def dependents(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> list[TaskType]:
+        known = resolve.dependents_known(info.context, root)
+        return resolve.dependents(info.context, root, {}) if known is None else known  # type: ignore[return-value]
 
     @strawberry.field(description="Working days the task can slip without moving the finish; null until scheduled.")
-    async def slack_days(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> float | None:
-        return await graph_resolve.slack_days(info.context, root, {})
+    def slack_days(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> float | None:
+        # Synchronous once the request holds the plan's forecast, else the loader's awaitable.
+        known = graph_resolve.slack_days_known(info.context, root)
+        if known is UNKNOWN:
+            return graph_resolve.slack_days(info.context, root, {})  # type: ignore[return-value]
+        return known  # type: ignore[no-any-return]
 
     @strawberry.field(description="Whether the task is on the critical path; never when completed.")
     async def is_critical(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> bool | None:

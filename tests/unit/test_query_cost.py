@@ -247,3 +247,35 @@ def test_parsing_and_validation_run_off_the_event_loop() -> None:
     assert len(seen) == 1
     assert seen[0].startswith("graphql-prepare")
     assert seen[0] != loop_thread
+
+
+def test_a_valid_document_is_validated_once_and_costed_with_each_requests_variables() -> None:
+    """The second request with the same text skips parsing and validation (schema.limits'
+    ``VALID_DOCUMENTS``), yet its cost follows its own variables: a costlier page is refused."""
+    import asyncio
+    import threading
+
+    from graphql import ValidationRule
+    from strawberry.extensions import AddValidationRules
+
+    seen: list[str] = []
+
+    class Where(ValidationRule):
+        def enter_document(self, *_args: object) -> None:
+            seen.append(threading.current_thread().name)
+
+    limits = SchemaLimits(max_cost=100)
+    schema = build_schema(limits=limits, extra_extensions=[lambda: AddValidationRules([Where])])
+    query = "query($n: Int) { plans(first: $n) @skip(if: true) { edges { node { id } } } }"
+
+    async def run(n: int) -> Any:
+        return await schema.execute(query, variable_values={"n": n})
+
+    first, second, third = (asyncio.run(run(n)) for n in (3, 7, 200))
+    assert first.data == second.data == {}
+    assert first.extensions["cost"]["requested"] == 4
+    assert second.extensions["cost"]["requested"] == 8
+    assert third.data is None
+    assert third.errors[0].extensions["code"] == "QUERY_TOO_COSTLY"
+    assert third.extensions["cost"]["requested"] == 201
+    assert len(seen) == 1

@@ -1,0 +1,83 @@
+"""PlanTasks reads its page with a fixed number of SQL statements, whatever the plan's size; the
+page's dependencies and their far-end tasks are prefetched with it (issue 14)."""
+
+from __future__ import annotations
+
+import time
+
+from planning.principal import Principal
+from resolvers.ids import to_global_id
+from tests.graphql_client import GraphQL, operation
+
+PLANS = operation("plans.graphql")
+ADMIN = Principal("test", frozenset({"admin"}))
+
+
+def _plan(app, name: str, size: int) -> str:
+    """A chain of ``size`` tasks, with a second edge from every third task to the one two ahead."""
+    tasks = [{"key": f"t{i}", "title": f"Task {i}", "durationDays": 1} for i in range(size)]
+    deps = [{"predecessor": f"t{i}", "successor": f"t{i + 1}"} for i in range(size - 1)]
+    deps += [{"predecessor": f"t{i}", "successor": f"t{i + 2}"} for i in range(0, size - 2, 3)]
+    plan = app.services.documents.import_document({"name": name, "tasks": tasks, "dependencies": deps}, ADMIN)
+    return to_global_id("Plan", plan.id)
+
+
+def _settle(app) -> None:
+    # The projection of the imports runs in the background; its statements are not the query's.
+    deadline = time.monotonic() + 60
+    while app.projector.pending() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_plan_tasks_issues_the_same_statements_for_5_and_200_tasks(client, app, count_statements) -> None:
+    gql = GraphQL(client)
+    plans = {5: _plan(app, "five", 5), 200: _plan(app, "two hundred", 200)}
+    _settle(app)
+    counts = {}
+    for size, plan_id in plans.items():
+        counter = count_statements()
+        data = gql(PLANS, {"planId": plan_id, "first": 200}, "PlanTasks")
+        counts[size] = counter.count
+        nodes = [e["node"] for e in data["plan"]["tasks"]["edges"]]
+        assert len(nodes) == size
+        assert [t["title"] for t in nodes[3]["dependsOn"]] == ["Task 2"]
+        assert [t["title"] for t in nodes[3]["dependents"]] == ["Task 4", "Task 5"][: size - 4]
+    assert counts[5] == counts[200]
+
+
+def test_a_page_prefetches_its_neighbours_beyond_the_page(client, app) -> None:
+    """The first page's last task is waited for by a task of the next page: that far-end task is read
+    with the page, and the answers equal those of TaskDetail (which loads neighbours one by one)."""
+    gql = GraphQL(client)
+    plan_id = _plan(app, "paged", 12)
+    _settle(app)
+    first = gql(PLANS, {"planId": plan_id, "first": 6}, "PlanTasks")["plan"]["tasks"]
+    last = first["edges"][-1]["node"]
+    assert last["title"] == "Task 5"
+    assert [t["title"] for t in last["dependents"]] == ["Task 6"]
+    assert [t["title"] for t in last["dependsOn"]] == ["Task 4", "Task 3"]
+    detail = gql(PLANS, {"id": last["id"]}, "TaskDetail")["node"]
+    assert [t["title"] for t in detail["dependents"]] == ["Task 6"]
+    assert [t["title"] for t in detail["dependsOn"]] == ["Task 4", "Task 3"]
+
+
+def test_each_parent_is_written_as_json_and_read_back_once_per_request(app) -> None:
+    """The local server's resolvers get their parents through the AppSync codec (issue 12), once
+    per parent object per request, however many of its fields have resolvers."""
+    import asyncio
+
+    from planning.model import Plan, Task
+    from schema.root import build_schema
+
+    plan_id = _plan(app, "codec", 7)
+    context = app.context(ADMIN)
+    result = asyncio.run(
+        build_schema().execute(PLANS, {"planId": plan_id, "first": 7}, context, operation_name="PlanTasks")
+    )
+    assert not result.errors
+    converted = {id(before): after for before, after in context.parents.values() if before is not after}
+    assert sorted(type(v).__name__ for v in converted.values()) == ["Plan"] + ["Task"] * 7
+    for before, after in context.parents.values():
+        if before is not after:
+            assert isinstance(after, Plan | Task)
+            assert after == before  # equal, yet rebuilt from its JSON
