@@ -36,7 +36,11 @@ def test_publish_mutations_echo_their_input_on_the_none_data_source(template: Te
         assert props["DataSourceName"] == sources["NONE"]
         assert props["Runtime"] == {"Name": "APPSYNC_JS", "RuntimeVersion": "1.0.0"}
         assert "payload: ctx.args.input" in props["Code"]
-    assert not [k for k in resolvers if k[0] == "Subscription"]
+    # Subscriptions stream what the publish mutations return; their Lambda resolver only runs
+    # when a client subscribes (who may), never on the NONE data source.
+    subscriptions = {k[1]: p for k, p in resolvers.items() if k[0] == "Subscription"}
+    assert set(subscriptions) == {"onPlanEvent", "onSimulationProgress"}
+    assert {p["DataSourceName"] for p in subscriptions.values()} == {sources["AWS_LAMBDA"]}
     assert resolvers[("Mutation", "createPlan")]["DataSourceName"] == sources["AWS_LAMBDA"]
 
 
