@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from functools import lru_cache
 
 from planning.errors import invalid
 from planning.model.limits import storable_problem
@@ -11,6 +12,7 @@ from planning.model.limits import storable_problem
 NODE_TYPES = frozenset({"Plan", "Task", "Dependency", "ExternalEvent", "Simulation", "ProposedAction"})
 
 
+@lru_cache(maxsize=1 << 16)  # the same few thousand ids in every answer of a busy plan
 def to_global_id(type_name: str, raw_id: str) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{raw_id}".encode()).decode().rstrip("=")
 

@@ -42,8 +42,11 @@ async def _simulation_result(_ctx: RequestContext, parent: Any, _args: dict[str,
     return simulations.result(parent)
 
 
+#: The types whose ``id`` is the global id of the parent's own id.
+GLOBAL_ID_TYPES = ("Plan", "Task", "Dependency", "ExternalEvent", "Simulation", "PlanActivity", "ProposedAction")
+
 RESOLVERS: dict[tuple[str, str], Resolver] = {
-    **{(t, "id"): _global_id(t) for t in ("Plan", "Task", "Dependency", "ExternalEvent", "Simulation", "PlanActivity")},
+    **{(t, "id"): _global_id(t) for t in GLOBAL_ID_TYPES},
     ("Query", "node"): node.node,
     ("Query", "plans"): plans.plans,
     ("Query", "plan"): plans.plan,
@@ -94,7 +97,6 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("Simulation", "result"): _simulation_result,
     ("TaskCriticality", "task"): simulations.share_task,
     ("TaskSensitivity", "task"): simulations.share_task,
-    ("ProposedAction", "id"): _global_id("ProposedAction"),
     ("ProposedAction", "parameters"): actions.parameters,
     ("ProposedAction", "expectedImpact"): actions.expected_impact,
     ("ProposedAction", "task"): actions.task,

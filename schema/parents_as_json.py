@@ -21,7 +21,8 @@ from typing import Any
 from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 
 from resolvers.codec import round_trip
-from resolvers.registry import RESOLVERS
+from resolvers.ids import to_global_id
+from resolvers.registry import GLOBAL_ID_TYPES, RESOLVERS
 
 #: Entries a context's memo holds at most (two per parent: the object and what it became).
 MEMO_LIMIT = 20_000
@@ -39,8 +40,19 @@ def parents_as_json(schema: GraphQLSchema) -> None:
         if not isinstance(graphql_type, GraphQLObjectType) or field_name not in graphql_type.fields:
             continue
         field = graphql_type.fields[field_name]
-        if field.resolve is not None:
+        if field_name == "id" and type_name in GLOBAL_ID_TYPES:
+            # Hundreds an answer: the registry's rule (``to_global_id`` of the parent's id), called
+            # directly rather than through Strawberry's resolver wrappers.
+            field.resolve = _global_id(type_name)
+        elif field.resolve is not None:
             field.resolve = _with_parent_as_json(field.resolve)
+
+
+def _global_id(type_name: str) -> Callable[..., Any]:
+    def resolve_global_id(root: Any, info: GraphQLResolveInfo[Any], **_kwargs: Any) -> str:
+        return to_global_id(type_name, as_json_parent(info.context, root).id)
+
+    return resolve_global_id
 
 
 def _with_parent_as_json(resolve: Callable[..., Any]) -> Callable[..., Any]:
