@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -14,7 +14,7 @@ from planning.documents import PlanDocument
 from planning.errors import DomainError, ErrorCode, invalid, not_found
 from planning.events import PlanEvent, PlanEventKind
 from planning.graph_projection import graph_edge, graph_task
-from planning.model import Dependency, ExternalEvent, Task
+from planning.model import Dependency, ExternalEvent, Plan, Task
 from planning.model.dag import find_cycle
 from planning.model.simulation import (
     DEFAULT_ITERATIONS,
@@ -184,18 +184,7 @@ class SimulationService:
         try:
             if plan is None:
                 raise DomainError(ErrorCode.NOT_FOUND, "the plan was deleted")
-            request = SimulationRequest(
-                tasks=tuple(graph_task(t) for t in tasks),
-                edges=tuple(graph_edge(d) for d in deps),
-                calendar=plan.calendar,
-                as_of=simulation.as_of,
-                event_date=simulation.event_date,
-                risks=risks_of(events),
-                iterations=simulation.iterations,
-                seed=simulation.seed,
-                shards=simulation.shards,
-                distribution=simulation.distribution,
-            )
+            request = simulation_request(simulation, plan, tasks, deps, events)
             beat = _Heartbeat(self, simulation, self._background.mutex())
             progress = self._progress_writer(simulation, should_stop, beat)
             try:
@@ -403,18 +392,7 @@ class SimulationService:
             tasks = uow.tasks.for_plan(simulation.plan_id)
             deps = uow.dependencies.for_plan(simulation.plan_id)
             events = uow.external_events.for_plan(simulation.plan_id)
-        request = SimulationRequest(
-            tasks=tuple(graph_task(t) for t in tasks),
-            edges=tuple(graph_edge(d) for d in deps),
-            calendar=plan.calendar,
-            as_of=simulation.as_of,
-            event_date=simulation.event_date,
-            risks=risks_of(events),
-            iterations=simulation.iterations,
-            seed=simulation.seed,
-            shards=simulation.shards,
-            distribution=simulation.distribution,
-        )
+        request = simulation_request(simulation, plan, tasks, deps, events)
         return simulation, request
 
     def report_progress(self, simulation: Simulation, done: int, *, announce: bool) -> bool | None:
@@ -636,4 +614,26 @@ def document_request(
         seed=seed,
         shards=shards,
         distribution=distribution,
+    )
+
+
+def simulation_request(
+    simulation: Simulation,
+    plan: Plan,
+    tasks: Iterable[Task],
+    deps: Iterable[Dependency],
+    events: Sequence[ExternalEvent],
+) -> SimulationRequest:
+    """What the engine runs for ``simulation``: the plan's tasks, dependencies and open risks."""
+    return SimulationRequest(
+        tasks=tuple(graph_task(t) for t in tasks),
+        edges=tuple(graph_edge(d) for d in deps),
+        calendar=plan.calendar,
+        as_of=simulation.as_of,
+        event_date=simulation.event_date,
+        risks=risks_of(events),
+        iterations=simulation.iterations,
+        seed=simulation.seed,
+        shards=simulation.shards,
+        distribution=simulation.distribution,
     )
