@@ -85,6 +85,9 @@ class Settings:
     #: (``cors_origin_regex``) and production none (``from_env`` sets both).
     cors_origins: tuple[str, ...] = ()
     cors_origin_regex: str | None = LOCAL_ORIGINS
+    #: A check for tests (``PLANNER_CHECK_PARENTS_AS_JSON``): resolvers get their parents written
+    #: as JSON and read back, as on AppSync (``schema.direct_resolvers``); it slows every read.
+    check_parents_as_json: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -116,6 +119,7 @@ class Settings:
             subscriber_queue=_count(env, "PLANNER_SUBSCRIBER_QUEUE", 256, low=1, high=100_000),
             ws_keep_alive_s=_seconds(env, "PLANNER_WS_KEEP_ALIVE_S", 15.0) or 15.0,
             **_cors(env, production=production),
+            check_parents_as_json=_flag(env.get("PLANNER_CHECK_PARENTS_AS_JSON"), default=False),
         )
 
     @property

@@ -21,7 +21,7 @@ class RequestContext:
     principal: Principal
     access: Access = field(init=False)
     loaders: Loaders = field(init=False)
-    #: Parents written as their JSON and read back, by ``id()`` (``schema.parents_as_json``): once per request.
+    #: Parents written as their JSON and read back, by ``id()`` (``schema.direct_resolvers``): once per request.
     parents: dict[int, tuple[Any, Any]] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:

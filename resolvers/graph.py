@@ -7,6 +7,7 @@ Every answer about a plan's schedule comes from one forecast per plan and reques
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -48,46 +49,47 @@ async def forecast_finish_date(ctx: RequestContext, parent: Plan, _args: dict[st
     return None if view is None or view.schedule is None else view.schedule.finish_date
 
 
-async def _timing(ctx: RequestContext, task: Task) -> TaskTiming | None:
-    view = await _view(ctx, task.plan_id)
-    return view.schedule.timings.get(task.id) if view and view.schedule else None
+def _from_view(ctx: RequestContext, plan_id: str, answer: Callable[[PlanScheduleView | None], Any]) -> Any:
+    """``answer`` of the plan's forecast: at once when the request holds it already (a critical
+    path or another task read it), else an awaitable of it."""
+    view = ctx.loaders.known(ctx.loaders.schedule_by_plan, plan_id)
+    if view is not UNKNOWN:
+        return answer(view)
+
+    async def read() -> Any:
+        return answer(await _view(ctx, plan_id))
+
+    return read()
 
 
-async def slack_days(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> float | None:
-    timing = await _timing(ctx, parent)
-    return None if timing is None else timing.slack_days
+def _timing_of(task: Task, answer: Callable[[TaskTiming], Any]) -> Callable[[PlanScheduleView | None], Any]:
+    def of_view(view: PlanScheduleView | None) -> Any:
+        timing = view.schedule.timings.get(task.id) if view and view.schedule else None
+        return None if timing is None else answer(timing)
+
+    return of_view
 
 
-def slack_days_known(ctx: RequestContext, parent: Task) -> Any:
-    """``slack_days`` from the plan's forecast when the request holds it already (a critical path or
-    another task read it), with no await; ``UNKNOWN`` when it would have to be read."""
-    view = ctx.loaders.known(ctx.loaders.schedule_by_plan, parent.plan_id)
-    if view is UNKNOWN:
-        return UNKNOWN
-    timing = view.schedule.timings.get(parent.id) if view and view.schedule else None
-    return None if timing is None else timing.slack_days
+def slack_days(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> Any:
+    return _from_view(ctx, parent.plan_id, _timing_of(parent, lambda t: t.slack_days))
 
 
-async def is_critical(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> bool | None:
-    timing = await _timing(ctx, parent)
-    return None if timing is None else timing.critical
+def is_critical(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> Any:
+    return _from_view(ctx, parent.plan_id, _timing_of(parent, lambda t: t.critical))
 
 
-async def forecast_start(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> date | None:
+def forecast_start(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> Any:
     """The forecast's first day of the task's remaining work; null when completed (none left)."""
-    timing = await _timing(ctx, parent)
-    return None if timing is None else timing.forecast_start
+    return _from_view(ctx, parent.plan_id, _timing_of(parent, lambda t: t.forecast_start))
 
 
-async def forecast_finish(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> date | None:
+def forecast_finish(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> Any:
     """The forecast's last day of the task's remaining work; null when completed (none left)."""
-    timing = await _timing(ctx, parent)
-    return None if timing is None else timing.forecast_finish
+    return _from_view(ctx, parent.plan_id, _timing_of(parent, lambda t: t.forecast_finish))
 
 
-async def risk_score(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> float | None:
-    view = await _view(ctx, parent.plan_id)
-    return None if view is None else view.risk_scores.get(parent.id)
+def risk_score(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> Any:
+    return _from_view(ctx, parent.plan_id, lambda view: None if view is None else view.risk_scores.get(parent.id))
 
 
 def _max_depth(args: dict[str, Any]) -> int | None:

@@ -7,7 +7,8 @@ attribute of its parent (``title``, ``status``…), in the parent's GraphQL shap
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 from resolvers import (
@@ -28,17 +29,20 @@ from resolvers.codec import parent_of
 from resolvers.context import RequestContext
 from resolvers.ids import to_global_id
 
-Resolver = Callable[[RequestContext, Any, dict[str, Any]], Awaitable[Any]]
+#: ``(context, parent, arguments)`` to the field's value, or to an awaitable of it: a field whose
+#: answer the request holds already (an id, a page's prefetched neighbours, the plan's forecast)
+#: answers at once, which saves an await per object in a list of hundreds.
+Resolver = Callable[[RequestContext, Any, dict[str, Any]], Any]
 
 
 def _global_id(type_name: str) -> Resolver:
-    async def resolve_id(_ctx: RequestContext, parent: Any, _args: dict[str, Any]) -> str:
+    def resolve_id(_ctx: RequestContext, parent: Any, _args: dict[str, Any]) -> str:
         return to_global_id(type_name, parent.id)
 
     return resolve_id
 
 
-async def _simulation_result(_ctx: RequestContext, parent: Any, _args: dict[str, Any]) -> Any:
+def _simulation_result(_ctx: RequestContext, parent: Any, _args: dict[str, Any]) -> Any:
     return simulations.result(parent)
 
 
@@ -123,4 +127,5 @@ async def resolve(ctx: RequestContext, type_name: str, field_name: str, source: 
         resolver = RESOLVERS[(type_name, field_name)]
     except KeyError:
         raise LookupError(f"no resolver for {type_name}.{field_name}") from None
-    return await resolver(ctx, parent_of(source), args)
+    value = resolver(ctx, parent_of(source), args)
+    return await value if inspect.isawaitable(value) else value

@@ -4,7 +4,7 @@ import asyncio
 from typing import Any
 
 from planning.commands import CreateTask, DeleteTask, UpdateTask
-from planning.model import ExternalEvent, Plan, Task, TaskStatus
+from planning.model import Dependency, ExternalEvent, Plan, Task, TaskStatus
 from resolvers.arguments import (
     as_date,
     as_enum,
@@ -26,41 +26,39 @@ async def plan(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> Plan
     return await ctx.loaders.plan_by_id.load(parent.plan_id)
 
 
-async def depends_on(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> list[Task]:
-    """Direct predecessors, in the order the dependencies were made."""
+def depends_on(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> Any:
+    """Direct predecessors, in the order the dependencies were made: at once when the request
+    holds them (a page prefetched them), else an awaitable of them."""
+    known = _neighbours_known(ctx, parent, predecessors=True)
+    return _neighbours(ctx, parent, predecessors=True) if known is None else known
+
+
+def dependents(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> Any:
+    """Direct successors, in the order the dependencies were made (at once when held, as ``depends_on``)."""
+    known = _neighbours_known(ctx, parent, predecessors=False)
+    return _neighbours(ctx, parent, predecessors=False) if known is None else known
+
+
+async def _neighbours(ctx: RequestContext, parent: Task, *, predecessors: bool) -> list[Task]:
     edges = await ctx.loaders.dependencies_by_task.load(parent.id)
-    ids = [d.predecessor_id for d in edges if d.successor_id == parent.id]
+    ids = _far_ends(edges, parent.id, predecessors=predecessors)
     return [t for t in await ctx.loaders.task_by_id.load_many(ids) if t is not None]
 
 
-async def dependents(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> list[Task]:
-    """Direct successors, in the order the dependencies were made."""
-    edges = await ctx.loaders.dependencies_by_task.load(parent.id)
-    ids = [d.successor_id for d in edges if d.predecessor_id == parent.id]
-    return [t for t in await ctx.loaders.task_by_id.load_many(ids) if t is not None]
-
-
-def depends_on_known(ctx: RequestContext, parent: Task) -> list[Task] | None:
-    """``depends_on`` from what the request's loaders hold already (a page prefetched it), with no
-    await; None when something would have to be read."""
-    return _neighbours_known(ctx, parent, predecessors=True)
-
-
-def dependents_known(ctx: RequestContext, parent: Task) -> list[Task] | None:
-    """``dependents`` from what the request's loaders hold already; None when it would have to read."""
-    return _neighbours_known(ctx, parent, predecessors=False)
+def _far_ends(edges: list[Dependency], task_id: str, *, predecessors: bool) -> list[str]:
+    if predecessors:
+        return [d.predecessor_id for d in edges if d.successor_id == task_id]
+    return [d.successor_id for d in edges if d.predecessor_id == task_id]
 
 
 def _neighbours_known(ctx: RequestContext, parent: Task, *, predecessors: bool) -> list[Task] | None:
+    """The neighbours from what the request's loaders hold already, with no await; None when
+    something would have to be read."""
     known = ctx.loaders.known
     edges = known(ctx.loaders.dependencies_by_task, parent.id)
     if edges is UNKNOWN:
         return None
-    if predecessors:
-        ids = [d.predecessor_id for d in edges if d.successor_id == parent.id]
-    else:
-        ids = [d.successor_id for d in edges if d.predecessor_id == parent.id]
-    found = [known(ctx.loaders.task_by_id, i) for i in ids]
+    found = [known(ctx.loaders.task_by_id, i) for i in _far_ends(edges, parent.id, predecessors=predecessors)]
     if any(t is UNKNOWN for t in found):
         return None
     return [t for t in found if t is not None]

@@ -19,9 +19,9 @@ from resolvers import publish as publishing
 from resolvers.errors import BadRequest, Unavailable
 from schema.appsync_directives import iam_only
 from schema.arguments import graphql_args
+from schema.direct_resolvers import direct_resolvers
 from schema.error_codes import ErrorCodes
 from schema.limits import DEFAULT_LIMITS, DocumentLimits, SchemaLimits
-from schema.parents_as_json import parents_as_json
 from schema.plain_fields import plain_fields
 from schema.scalars import SCALARS
 from schema.types.actions import (
@@ -303,8 +303,14 @@ class PlannerSchema(strawberry.Schema):
 
 
 def build_schema(
-    *, production: bool = False, limits: SchemaLimits = DEFAULT_LIMITS, extra_extensions: Sequence[object] = ()
+    *,
+    production: bool = False,
+    limits: SchemaLimits = DEFAULT_LIMITS,
+    extra_extensions: Sequence[object] = (),
+    parents_as_json: bool = False,
 ) -> strawberry.Schema:
+    """The schema; ``parents_as_json`` hands resolvers their parents as AppSync does (a check for
+    tests, see ``schema.direct_resolvers``)."""
     extensions: list[object] = [
         # First: parses, measures (depth included), costs and validates off the event loop (schema.limits).
         lambda: DocumentLimits(limits=limits),
@@ -325,8 +331,8 @@ def build_schema(
         extensions=extensions,  # type: ignore[arg-type]
         config=StrawberryConfig(scalar_map=SCALARS, disable_field_suggestions=production),
     )
-    # Resolvers get their parents as AppSync gives them: written as JSON and read back (a field-level hook).
-    parents_as_json(schema._schema)
+    # The registry's fields resolved by direct calls of their resolvers, not through Strawberry's wrappers.
+    direct_resolvers(schema._schema, parents_as_json=parents_as_json)
     # Plain attributes (title, status…) read with one getattr, not through Strawberry's wrappers.
     plain_fields(schema._schema, schema.config.default_resolver)
     return schema

@@ -29,6 +29,10 @@ from tests.graphql_client import ADMIN_HEADERS
 
 STORES = ("sqlite", "postgresql")
 
+# Servers the tests start as processes (`planner serve`) hand their resolvers their parents as
+# AppSync does, as the in-process ones do (the ``settings`` fixture; schema.direct_resolvers).
+os.environ.setdefault("PLANNER_CHECK_PARENTS_AS_JSON", "1")
+
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
@@ -96,6 +100,8 @@ def settings(database_url: str, tmp_path: Any) -> Settings:
         graph_url=f"gremlite:{tmp_path}/graph.db",
         data_dir=str(tmp_path),
         agent_background=False,
+        # Every test server hands its resolvers their parents as AppSync does (schema.direct_resolvers).
+        check_parents_as_json=True,
     )
 
 

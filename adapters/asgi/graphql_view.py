@@ -30,7 +30,11 @@ from schema.root import build_schema
 class PlannerGraphQL(StrictJsonView, GraphQL):  # type: ignore[type-arg]
     def __init__(self, app: Application, metrics: Metrics | None = None) -> None:
         production = app.settings.production
-        schema = build_schema(production=production, extra_extensions=[OperationFacts])
+        schema = build_schema(
+            production=production,
+            extra_extensions=[OperationFacts],
+            parents_as_json=app.settings.check_parents_as_json,
+        )
         super().__init__(
             schema,
             graphql_ide=None if production else "graphiql",

@@ -14,7 +14,6 @@ from resolvers import plans as resolve
 from resolvers import simulations as simulation_resolve
 from resolvers.ids import to_global_id
 from schema.arguments import graphql_args
-from schema.selection import selects_any
 from schema.types.actions import ActionStatus
 from schema.types.common import Connection, First, Node, UserError
 from schema.types.enums import TaskStatus
@@ -86,9 +85,7 @@ class PlanType(Node):
         after: str | None = None,
         filter: TaskFilter | None = None,  # noqa: A002 - the contract's argument name
     ) -> Connection[TaskRef]:
-        args = graphql_args(first=first, after=after, filter=filter)
-        with_neighbours = selects_any(info, ("dependsOn", "dependents"))
-        return await resolve.tasks(info.context, root, args, with_neighbours=with_neighbours)  # type: ignore[return-value]
+        return await resolve.tasks(info.context, root, graphql_args(first=first, after=after, filter=filter))  # type: ignore[return-value]
 
     @strawberry.field(
         description="The critical path of the remaining work, scheduled from today; null, with an error on this "

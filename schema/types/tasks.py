@@ -10,7 +10,6 @@ from planning import model
 from resolvers import graph as graph_resolve
 from resolvers import tasks as resolve
 from resolvers.ids import to_global_id
-from resolvers.loaders import UNKNOWN
 from schema.types.common import Node, UserError
 from schema.types.enums import TaskStatus
 from schema.types.estimate import Estimate, EstimateInput
@@ -50,51 +49,45 @@ class TaskType(Node):
     async def plan(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> PlanRef | None:
         return await resolve.plan(info.context, root, {})  # type: ignore[return-value]
 
-    # Synchronous when the page prefetched them (resolvers.plans.tasks), else the loaders' awaitable:
-    # graphql-core awaits what a resolver returns when it is awaitable.
+    # The resolvers answer at once what the request holds already (a page's prefetched neighbours,
+    # the plan's forecast), else an awaitable, which graphql-core awaits.
     @strawberry.field(description="Direct predecessors: the tasks this one waits for.")
     def depends_on(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> list[TaskType]:
-        known = resolve.depends_on_known(info.context, root)
-        return resolve.depends_on(info.context, root, {}) if known is None else known  # type: ignore[return-value]
+        return resolve.depends_on(info.context, root, {})  # type: ignore[no-any-return]
 
     @strawberry.field(description="Direct successors: the tasks that wait for this one.")
     def dependents(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> list[TaskType]:
-        known = resolve.dependents_known(info.context, root)
-        return resolve.dependents(info.context, root, {}) if known is None else known  # type: ignore[return-value]
+        return resolve.dependents(info.context, root, {})  # type: ignore[no-any-return]
 
     @strawberry.field(description="Working days the task can slip without moving the finish; null until scheduled.")
     def slack_days(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> float | None:
-        # Synchronous once the request holds the plan's forecast, else the loader's awaitable.
-        known = graph_resolve.slack_days_known(info.context, root)
-        if known is UNKNOWN:
-            return graph_resolve.slack_days(info.context, root, {})  # type: ignore[return-value]
-        return known  # type: ignore[no-any-return]
+        return graph_resolve.slack_days(info.context, root, {})  # type: ignore[no-any-return]
 
     @strawberry.field(description="Whether the task is on the critical path; never when completed.")
-    async def is_critical(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> bool | None:
-        return await graph_resolve.is_critical(info.context, root, {})
+    def is_critical(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> bool | None:
+        return graph_resolve.is_critical(info.context, root, {})  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="The first day of the task's remaining work in the forecast: scheduled from today on "
         "most-likely remaining durations, the plan's calendar and lags, and the delays of open certain external "
         "events. Null when completed (no work left) and until scheduled."
     )
-    async def forecast_start(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> date | None:
-        return await graph_resolve.forecast_start(info.context, root, {})
+    def forecast_start(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> date | None:
+        return graph_resolve.forecast_start(info.context, root, {})  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="The last day of the task's remaining work in the forecast (see forecastStart). Null when "
         "completed (no work left) and until scheduled."
     )
-    async def forecast_finish(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> date | None:
-        return await graph_resolve.forecast_finish(info.context, root, {})
+    def forecast_finish(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> date | None:
+        return graph_resolve.forecast_finish(info.context, root, {})  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="0 to 100: 100 * tightness * (0.5 + 0.5 * reach), tightness = 1 / (1 + slackDays / 5), "
         "reach = share of the plan's other tasks downstream of it; 0 when completed."
     )
-    async def risk_score(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> float | None:
-        return await graph_resolve.risk_score(info.context, root, {})
+    def risk_score(self, root: strawberry.Parent[model.Task], info: strawberry.Info) -> float | None:
+        return graph_resolve.risk_score(info.context, root, {})  # type: ignore[no-any-return]
 
     @strawberry.field(description="Tasks this one waits for, directly or not, nearest first.")
     async def upstream(

@@ -62,8 +62,9 @@ def test_a_page_prefetches_its_neighbours_beyond_the_page(client, app) -> None:
 
 
 def test_each_parent_is_written_as_json_and_read_back_once_per_request(app) -> None:
-    """The local server's resolvers get their parents through the AppSync codec (issue 12), once
-    per parent object per request, however many of its fields have resolvers."""
+    """A schema built with the check on (the test suite's servers) hands its resolvers their parents
+    through the AppSync codec (issue 12), once per parent object per request, however many of its
+    fields have resolvers."""
     import asyncio
 
     from planning.model import Plan, Task
@@ -72,7 +73,9 @@ def test_each_parent_is_written_as_json_and_read_back_once_per_request(app) -> N
     plan_id = _plan(app, "codec", 7)
     context = app.context(ADMIN)
     result = asyncio.run(
-        build_schema().execute(PLANS, {"planId": plan_id, "first": 7}, context, operation_name="PlanTasks")
+        build_schema(parents_as_json=True).execute(
+            PLANS, {"planId": plan_id, "first": 7}, context, operation_name="PlanTasks"
+        )
     )
     assert not result.errors
     converted = {id(before): after for before, after in context.parents.values() if before is not after}
@@ -81,3 +84,24 @@ def test_each_parent_is_written_as_json_and_read_back_once_per_request(app) -> N
         if before is not after:
             assert isinstance(after, Plan | Task)
             assert after == before  # equal, yet rebuilt from its JSON
+
+
+def test_a_serving_schema_hands_resolvers_the_parents_themselves(app) -> None:
+    """Without the check (a serving process), no parent is round-tripped: the answer is the same."""
+    import asyncio
+
+    from schema.root import build_schema
+
+    plan_id = _plan(app, "direct", 7)
+    answers = []
+    for check in (False, True):
+        context = app.context(ADMIN)
+        result = asyncio.run(
+            build_schema(parents_as_json=check).execute(
+                PLANS, {"planId": plan_id, "first": 7}, context, operation_name="PlanTasks"
+            )
+        )
+        assert not result.errors
+        assert bool(context.parents) is check
+        answers.append(result.data)
+    assert answers[0] == answers[1]
