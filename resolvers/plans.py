@@ -12,7 +12,7 @@ from resolvers.arguments import as_date, as_enum, as_int, as_query_text, as_stri
 from resolvers.context import RequestContext
 from resolvers.errors import BadRequest, payload_or_errors
 from resolvers.ids import parse_global_id, raw_id, to_global_id
-from resolvers.loaders import Neighbours, read_neighbours
+from resolvers.loaders import UNKNOWN, Neighbours, read_neighbours
 from resolvers.pagination import Connection, connection, decode_cursor, page_size, paged_connection
 from resolvers.payloads import CreatePlanPayload, DeletePlanPayload, PlanPayload
 
@@ -21,15 +21,27 @@ DEFAULT_TASKS = 200
 DEFAULT_EVENTS = 50
 
 
-async def plans(ctx: RequestContext, _parent: None, args: dict[str, Any]) -> Connection[Plan]:
-    """The plans the caller may read, oldest first."""
+async def plans(
+    ctx: RequestContext, _parent: None, args: dict[str, Any], *, with_task_counts: bool = False
+) -> Connection[Plan]:
+    """The plans the caller may read, oldest first. ``with_task_counts`` (the local server sets it
+    when the query selects ``taskCount``): the page's task counts are read in the same worker-thread
+    hop and primed, so that ``taskCount`` answers without an await."""
     service = ctx.services.plans
-    return await paged_connection(
-        args,
-        DEFAULT_PLANS,
-        lambda after, limit: service.page(ctx.access, after, limit),
-        lambda: service.count(ctx.access),
-    )
+    limit, after = page_size(args, DEFAULT_PLANS), decode_cursor(args.get("after"))
+
+    def read() -> tuple[Page[Plan], dict[str, int]]:
+        page = service.page(ctx.access, after, limit)
+        ids = [p.id for p in page.items] if with_task_counts else []
+        return page, dict(zip(ids, service.task_counts(ctx.access, ids), strict=True)) if ids else {}
+
+    page, counts = await asyncio.to_thread(read)
+    ctx.loaders.task_count_by_plan.prime_many(counts)  # on the loop: the loaders' futures belong to it
+
+    async def total() -> int:
+        return await asyncio.to_thread(service.count, ctx.access)
+
+    return connection(page.items, page.has_next_page, total)
 
 
 async def plan(ctx: RequestContext, _parent: None, args: dict[str, Any]) -> Plan | None:
@@ -43,8 +55,10 @@ async def plan(ctx: RequestContext, _parent: None, args: dict[str, Any]) -> Plan
     return await ctx.loaders.plan_by_id.load(raw)
 
 
-async def task_count(ctx: RequestContext, parent: Plan, _args: dict[str, Any]) -> int:
-    return await ctx.loaders.task_count_by_plan.load(parent.id)
+def task_count(ctx: RequestContext, parent: Plan, _args: dict[str, Any]) -> Any:
+    """The plan's number of tasks: at once when the page primed it, else an awaitable of it."""
+    known = ctx.loaders.known(ctx.loaders.task_count_by_plan, parent.id)
+    return ctx.loaders.task_count_by_plan.load(parent.id) if known is UNKNOWN else known
 
 
 async def tasks(

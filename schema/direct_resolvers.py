@@ -1,15 +1,15 @@
-"""The built schema resolves every field of ``resolvers.registry`` by one direct call of its resolver.
+"""The built schema resolves the fields of ``resolvers.registry`` by direct calls of their resolvers.
 
 Strawberry declares the fields (``schema/types/``: types, arguments, descriptions), and would call
 each through its own wrappers: an ``Info`` object, argument conversion, extension hooks, a few
 microseconds a call that a list of hundreds of tasks pays thousands of times a read
-(``bench/graphql_bench.py``). ``direct_resolvers`` gives every non-root field the registry names
-a graphql-core resolver that calls the registry's function with the request's context, the parent
+(``bench/graphql_bench.py``). ``direct_resolvers`` gives every query and object field the registry
+names a graphql-core resolver that calls the registry's function with the request's context, the parent
 and the arguments in their GraphQL shape, as the AppSync handler does, and returns what it returns:
 the value, or an awaitable that graphql-core awaits. The registry is then the one place that says
-how a field is resolved, here and on AppSync; the methods in ``schema/types/`` that call the same
-functions only serve Strawberry's declaration of the field. Root fields (one call a request) keep
-Strawberry's path, which turns inputs into its input classes.
+how a field is resolved, here and on AppSync; the methods in ``schema/types/`` and ``schema/root.py``
+that call the same functions only serve Strawberry's declaration of the field. Mutations (one call
+a request) keep Strawberry's path, which turns their inputs into its input classes.
 
 A check for the test suite, ``parents_as_json`` (``Settings.check_parents_as_json``, which the
 test suite's servers set): on AppSync a resolver gets its parent as JSON (``resolvers.codec``),
@@ -43,8 +43,9 @@ from schema.arguments import graphql_value
 #: Entries a context's memo holds at most (two per parent: the object and what it became).
 MEMO_LIMIT = 20_000
 
-#: Root fields get no parent, and their inputs go through Strawberry's input classes.
-_ROOTS = frozenset({"Query", "Mutation", "Subscription"})
+#: Mutations (one call a request) keep Strawberry's path, which turns their inputs into its input
+#: classes; subscriptions stream (``subscriptions/``).
+_KEPT = frozenset({"Mutation", "Subscription"})
 
 
 def _plan_tasks(info: GraphQLResolveInfo) -> Resolver:
@@ -57,17 +58,28 @@ def _plan_tasks(info: GraphQLResolveInfo) -> Resolver:
     return resolve
 
 
+def _query_plans(info: GraphQLResolveInfo) -> Resolver:
+    """``Query.plans`` reads its page's task counts with it when the query asks for them."""
+    with_task_counts = selects_any(info, ("taskCount",))
+
+    def resolve(ctx: Any, parent: Any, args: dict[str, Any]) -> Any:
+        return plans.plans(ctx, parent, args, with_task_counts=with_task_counts)
+
+    return resolve
+
+
 #: Fields whose resolver depends on what the query selects below them.
 _SELECTION_AWARE: dict[tuple[str, str], Callable[[GraphQLResolveInfo], Resolver]] = {
     ("Plan", "tasks"): _plan_tasks,
+    ("Query", "plans"): _query_plans,
 }
 
 
 def direct_resolvers(schema: GraphQLSchema, *, parents_as_json: bool = False) -> None:
-    """Resolve, in ``schema``, every non-root field that ``RESOLVERS`` names by its registry function."""
+    """Resolve, in ``schema``, every query and object field that ``RESOLVERS`` names by its registry function."""
     for (type_name, field_name), resolver in RESOLVERS.items():
         graphql_type = schema.type_map.get(type_name)
-        if type_name in _ROOTS or not isinstance(graphql_type, GraphQLObjectType):
+        if type_name in _KEPT or not isinstance(graphql_type, GraphQLObjectType):
             continue
         field = graphql_type.fields.get(field_name)
         if field is not None:
@@ -79,7 +91,7 @@ def _direct(
     resolver: Resolver, aware: Callable[[GraphQLResolveInfo], Resolver] | None, *, parents_as_json: bool
 ) -> Callable[..., Any]:
     def resolve_directly(root: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
-        if parents_as_json:
+        if parents_as_json and root is not None:
             root = as_json_parent(info.context, root)
         call = resolver if aware is None else aware(info)
         # graphql-core names the arguments as the schema does; only input objects need turning back

@@ -73,8 +73,8 @@ class PlanType(Node):
         return strawberry.ID(to_global_id("Plan", root.id))
 
     @strawberry.field
-    async def task_count(self, root: strawberry.Parent[model.Plan], info: strawberry.Info) -> int:
-        return await resolve.task_count(info.context, root, {})
+    def task_count(self, root: strawberry.Parent[model.Plan], info: strawberry.Info) -> int:
+        return resolve.task_count(info.context, root, {})  # type: ignore[no-any-return]
 
     @strawberry.field(description="The plan's tasks in creation order.")
     async def tasks(
