@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -22,8 +23,9 @@ from adapters.locks import process_lock
 from adapters.memo import LruMemo
 from adapters.msgraph import planner_graph_from_settings
 from adapters.sql import SqlUnitOfWork, create_store_engine, upgrade
+from adapters.sql.shared_reads import SharedReads, current_shared_reads, shared_reads
 from adapters.system import SystemClock, ThreadBackground, TimeOrderedIds
-from planning.ports import DependencyGraph
+from planning.ports import DependencyGraph, UnitOfWork
 from planning.ports.simulation import RiskSimulator
 from planning.principal import Principal
 from planning.services.agent_trigger import AgentTrigger
@@ -55,6 +57,10 @@ class Application:
 
     def context(self, principal: Principal) -> RequestContext:
         return RequestContext(services=self.services, principal=principal)
+
+    def shared_reads(self) -> AbstractContextManager[SharedReads]:
+        """A scope in which the services' reads share one read-only transaction (a query's)."""
+        return shared_reads(self.engine)
 
     def close(self, *, finish_projection_s: float = 0.0) -> None:
         """Let go of everything; a projection pass under way may finish for ``finish_projection_s``.
@@ -101,8 +107,15 @@ def bootstrap(
         for kick in agent_kick:
             kick()
 
+    on_commit = after_commit(events.wake, projection.kick, kick_agent)
+
+    def unit_of_work() -> UnitOfWork:
+        # Inside a query's scope (adapters.sql.shared_reads), a block on its one read transaction.
+        shared = current_shared_reads()
+        return SqlUnitOfWork(engine, on_commit=on_commit) if shared is None else shared.unit_of_work()
+
     deps = ServiceDeps(
-        uow=lambda: SqlUnitOfWork(engine, on_commit=after_commit(events.wake, projection.kick, kick_agent)),
+        uow=unit_of_work,
         clock=clock,
         ids=TimeOrderedIds(),
     )

@@ -17,7 +17,7 @@ from planning.services.graph_queries import GraphQueries
 from resolvers.context import RequestContext
 from resolvers.errors import BadRequest, Unavailable
 from resolvers.graph_views import CriticalPath, EventImpactView, PlanScheduleView
-from resolvers.loaders import UNKNOWN
+from resolvers.loaders import UNKNOWN, known
 
 MAX_DEPTH = 100
 
@@ -52,7 +52,7 @@ async def forecast_finish_date(ctx: RequestContext, parent: Plan, _args: dict[st
 def _from_view(ctx: RequestContext, plan_id: str, answer: Callable[[PlanScheduleView | None], Any]) -> Any:
     """``answer`` of the plan's forecast: at once when the request holds it already (a critical
     path or another task read it), else an awaitable of it."""
-    view = ctx.loaders.known(ctx.loaders.schedule_by_plan, plan_id)
+    view = known(ctx.loaders.schedule_by_plan, plan_id)
     if view is not UNKNOWN:
         return answer(view)
 

@@ -107,13 +107,16 @@ class ScheduleByPlanLoader(DataLoader[str, PlanScheduleView | None]):
     """A plan's dependency graph (one or two round trips) and its forecast.
 
     The forecast is the critical-path schedule from today with the delays of the plan's OPEN
-    certain external events; every graph field of the request answers from it.
+    certain external events; every graph field of the request answers from it. Plans that
+    ``plans`` (the request's plan loader) holds already are not read again.
     """
 
-    def __init__(self, services: PlanningServices, access: Access) -> None:
-        def read(ids: list[str]) -> list[PlanScheduleView | None]:
+    def __init__(self, services: PlanningServices, access: Access, plans: PlanByIdLoader) -> None:
+        def read(ids: list[str], held: dict[str, Plan | None]) -> list[PlanScheduleView | None]:
+            missing = [i for i in ids if i not in held]
+            found = dict(held, **dict(zip(missing, services.plans.get_many(access, missing), strict=True)))
             views: list[PlanScheduleView | None] = []
-            for plan in services.plans.get_many(access, ids):
+            for plan in (found[i] for i in ids):
                 if plan is None:
                     views.append(None)
                     continue
@@ -128,7 +131,8 @@ class ScheduleByPlanLoader(DataLoader[str, PlanScheduleView | None]):
             return views
 
         async def load(ids: list[str]) -> Sequence[PlanScheduleView | None]:
-            return await asyncio.to_thread(read, ids)
+            held = {i: plan for i in ids if (plan := known(plans, i)) is not UNKNOWN}
+            return await asyncio.to_thread(read, ids, held)
 
         super().__init__(load_fn=load)
 
@@ -185,7 +189,7 @@ class Loaders:
         self.dependencies_by_plan = DependenciesByPlanLoader(services, access)
         self.external_event_by_id = ExternalEventByIdLoader(services, access)
         self.external_events_by_task = ExternalEventsByTaskLoader(services, access)
-        self.schedule_by_plan = ScheduleByPlanLoader(services, access)
+        self.schedule_by_plan = ScheduleByPlanLoader(services, access, self.plan_by_id)
         self.simulation_by_id = SimulationByIdLoader(services, access)
         self.latest_simulation_by_plan = LatestSimulationByPlanLoader(services, access)
         self.members_by_plan = MembersByPlanLoader(services, access)
@@ -207,18 +211,18 @@ class Loaders:
         self.dependencies_by_task.prime_many(neighbours.edges)
         self.task_by_id.prime_many(neighbours.tasks)
 
-    @staticmethod
-    def known(loader: DataLoader[Any, Any], key: Any) -> Any:
-        """What ``loader`` already holds for ``key`` (primed, or loaded earlier in the request), with
-        no await; ``UNKNOWN`` when it would have to read."""
-        future = loader.cache_map.get(key)
-        if future is None or not future.done() or future.cancelled() or future.exception() is not None:
-            return UNKNOWN
-        return future.result()
 
-
-#: ``Loaders.known``'s answer for a key a loader has not read.
+#: ``known``'s answer for a key a loader has not read.
 UNKNOWN: Any = object()
+
+
+def known(loader: DataLoader[Any, Any], key: Any) -> Any:
+    """What ``loader`` already holds for ``key`` (primed, or loaded earlier in the request), with
+    no await; ``UNKNOWN`` when it would have to read."""
+    future = loader.cache_map.get(key)
+    if future is None or not future.done() or future.cancelled() or future.exception() is not None:
+        return UNKNOWN
+    return future.result()
 
 
 @dataclass(frozen=True, slots=True)

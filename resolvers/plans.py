@@ -12,7 +12,7 @@ from resolvers.arguments import as_date, as_enum, as_int, as_query_text, as_stri
 from resolvers.context import RequestContext
 from resolvers.errors import BadRequest, payload_or_errors
 from resolvers.ids import parse_global_id, raw_id, to_global_id
-from resolvers.loaders import UNKNOWN, Neighbours, read_neighbours
+from resolvers.loaders import UNKNOWN, Neighbours, known, read_neighbours
 from resolvers.pagination import Connection, connection, decode_cursor, page_size, paged_connection
 from resolvers.payloads import CreatePlanPayload, DeletePlanPayload, PlanPayload
 
@@ -57,8 +57,8 @@ async def plan(ctx: RequestContext, _parent: None, args: dict[str, Any]) -> Plan
 
 def task_count(ctx: RequestContext, parent: Plan, _args: dict[str, Any]) -> Any:
     """The plan's number of tasks: at once when the page primed it, else an awaitable of it."""
-    known = ctx.loaders.known(ctx.loaders.task_count_by_plan, parent.id)
-    return ctx.loaders.task_count_by_plan.load(parent.id) if known is UNKNOWN else known
+    held = known(ctx.loaders.task_count_by_plan, parent.id)
+    return ctx.loaders.task_count_by_plan.load(parent.id) if held is UNKNOWN else held
 
 
 async def tasks(

@@ -18,7 +18,7 @@ from resolvers.arguments import (
 from resolvers.context import RequestContext
 from resolvers.errors import payload_or_errors
 from resolvers.ids import raw_id, to_global_id
-from resolvers.loaders import UNKNOWN
+from resolvers.loaders import UNKNOWN, known
 from resolvers.payloads import DeleteTaskPayload, TaskPayload
 
 
@@ -54,7 +54,6 @@ def _far_ends(edges: list[Dependency], task_id: str, *, predecessors: bool) -> l
 def _neighbours_known(ctx: RequestContext, parent: Task, *, predecessors: bool) -> list[Task] | None:
     """The neighbours from what the request's loaders hold already, with no await; None when
     something would have to be read."""
-    known = ctx.loaders.known
     edges = known(ctx.loaders.dependencies_by_task, parent.id)
     if edges is UNKNOWN:
         return None

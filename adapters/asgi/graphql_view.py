@@ -21,6 +21,7 @@ from adapters.asgi.limits import ExecutionLoop, StrictJsonView
 from adapters.asgi.live import LiveRequestContext, sign_in
 from adapters.asgi.metrics import Metrics
 from adapters.asgi.observe import OperationFacts, record_result
+from adapters.asgi.read_transaction import OneReadTransaction
 from adapters.bootstrap import Application
 from planning.principal import ANONYMOUS
 from resolvers.context import RequestContext
@@ -32,7 +33,8 @@ class PlannerGraphQL(StrictJsonView, GraphQL):  # type: ignore[type-arg]
         production = app.settings.production
         schema = build_schema(
             production=production,
-            extra_extensions=[OperationFacts],
+            # A query's reads share one transaction (adapters.sql.shared_reads).
+            extra_extensions=[OperationFacts, lambda: OneReadTransaction(app)],
             parents_as_json=app.settings.check_parents_as_json,
         )
         super().__init__(

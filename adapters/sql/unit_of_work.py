@@ -21,6 +21,13 @@ from adapters.sql.repositories import (
 from adapters.sql.repositories.planner_sync import SqlPlannerSyncRepository
 from planning.errors import DomainError, ErrorCode, StoreConflict
 
+#: How a read-only transaction begins: one snapshot for all its statements; on SQLite a deferred
+#: BEGIN (``adapters.sql.engine`` begins the others IMMEDIATE, taking the write lock).
+READ_ONLY_OPTIONS: dict[str, dict[str, object]] = {
+    "postgresql": {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True},
+    "sqlite": {"planner_read_only": True},
+}
+
 
 class SqlUnitOfWork:
     """One database transaction; rolled back unless ``commit()`` is called inside the block.
@@ -40,14 +47,18 @@ class SqlUnitOfWork:
     actions: SqlActionRepository
     planner_sync: SqlPlannerSyncRepository
 
-    def __init__(self, engine: Engine, on_commit: Callable[[], None] | None = None) -> None:
+    def __init__(self, engine: Engine, on_commit: Callable[[], None] | None = None, *, read_only: bool = False) -> None:
         self._engine = engine
         self._on_commit = on_commit
         self._committed = False
         self._conn: Connection | None = None
+        #: Reads only (``adapters.sql.shared_reads``): one snapshot, no write lock, no commit.
+        self.read_only = read_only
 
     def __enter__(self) -> Self:
         conn = self._engine.connect()
+        if self.read_only:
+            conn.execution_options(**READ_ONLY_OPTIONS[self._engine.dialect.name])
         conn.begin()
         self._conn = conn
         self.plans = SqlPlanRepository(conn)
@@ -96,6 +107,8 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         """Commit; the ``on_commit`` callback runs once the unit of work is closed, if it appended
         to the outbox."""
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit: a query writes nothing")
         try:
             self.connection.commit()
         except IntegrityError as exc:

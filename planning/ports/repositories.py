@@ -185,6 +185,10 @@ class Outbox(Protocol):
         """The last position ``consumer`` has fully applied (0 when it has applied none)."""
         ...
 
+    def checkpoints(self, *consumers: str) -> tuple[int, ...]:
+        """``checkpoint`` of each of ``consumers``, in their order, read at once."""
+        ...
+
     def last_position_of(self, plan_id: str, kinds: frozenset[PlanEventKind]) -> int:
         """The position of the last committed event of ``plan_id`` of one of ``kinds`` (0 if none)."""
         ...

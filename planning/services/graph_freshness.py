@@ -55,8 +55,7 @@ class FreshPlanGraphs:
     def plan_graph(self, plan_id: str) -> PlanGraph:
         with self._uow() as uow:
             needed = uow.outbox.last_position_of(plan_id, GRAPH_EVENT_KINDS)
-            reached = uow.outbox.checkpoint(GRAPH_CONSUMER)
-            generation = uow.outbox.checkpoint(GRAPH_GENERATION)
+            reached, generation = uow.outbox.checkpoints(GRAPH_CONSUMER, GRAPH_GENERATION)
         key = ("plan-graph", plan_id, needed, generation)
         remembered: PlanGraph | None = self._memo.get(key)
         if remembered is not None:

@@ -105,3 +105,43 @@ def test_a_serving_schema_hands_resolvers_the_parents_themselves(app) -> None:
         assert bool(context.parents) is check
         answers.append(result.data)
     assert answers[0] == answers[1]
+
+
+GRAPH = operation("graph.graphql")
+
+
+def test_a_query_reads_in_one_transaction_and_a_mutation_commits_in_its_own(client, app) -> None:
+    """Every read of a query (the plan, its page, the neighbours, the count, the forecast's
+    inputs) is made in one read-only transaction; a mutation then still commits."""
+    from sqlalchemy import event
+
+    gql = GraphQL(client)
+    plan_id = _plan(app, "one transaction", 12)
+    _settle(app)
+    begun: list[str] = []
+
+    def on_begin(_conn) -> None:
+        import threading
+
+        if threading.current_thread().name != "graph-projection":
+            begun.append("begin")
+
+    event.listen(app.engine, "begin", on_begin)
+    try:
+        for document, variables, name in (
+            (PLANS, {"planId": plan_id, "first": 12}, "PlanTasks"),
+            (GRAPH, {"planId": plan_id}, "CriticalPath"),
+            (PLANS, {"first": 10}, "PlanList"),
+        ):
+            begun.clear()
+            gql(document, variables, name)
+            assert begun == ["begin"], name
+        task_id = gql(PLANS, {"planId": plan_id, "first": 1}, "PlanTasks")["plan"]["tasks"]["edges"][0]["node"]["id"]
+        updated = gql(PLANS, {"input": {"id": task_id, "title": "Renamed in a mutation"}}, "UpdateTask")
+        assert updated["updateTask"]["userErrors"] == []
+    finally:
+        event.remove(app.engine, "begin", on_begin)
+    titles = [
+        e["node"]["title"] for e in gql(PLANS, {"planId": plan_id, "first": 1}, "PlanTasks")["plan"]["tasks"]["edges"]
+    ]
+    assert titles == ["Renamed in a mutation"]

@@ -82,10 +82,16 @@ class SqlOutbox:
         return int(self._conn.execute(select(func.coalesce(func.max(outbox.c.position), 0))).scalar_one())
 
     def checkpoint(self, consumer: str) -> int:
-        value = self._conn.execute(
-            select(outbox_checkpoints.c.position).where(outbox_checkpoints.c.consumer == consumer)
-        ).scalar_one_or_none()
-        return int(value or 0)
+        return self.checkpoints(consumer)[0]
+
+    def checkpoints(self, *consumers: str) -> tuple[int, ...]:
+        rows = self._conn.execute(
+            select(outbox_checkpoints.c.consumer, outbox_checkpoints.c.position).where(
+                outbox_checkpoints.c.consumer.in_(consumers)
+            )
+        ).all()
+        found = {consumer: int(position or 0) for consumer, position in rows}
+        return tuple(found.get(c, 0) for c in consumers)
 
     def save_checkpoint(self, consumer: str, position: int) -> None:
         """Set the position whatever it was (a rebuild's reset)."""

@@ -1,0 +1,113 @@
+"""One transaction for every read of a GraphQL query.
+
+A query's resolvers call many services, and each service call opens a unit of work: on
+PostgreSQL that is a connection checkout with its ping, a BEGIN and a ROLLBACK, three round
+trips around each handful of statements, and reads that each see another moment of the store.
+Inside ``shared_reads(engine)`` (the local server enters it for every query operation,
+``adapters.asgi.read_transaction``), every unit of work the services open is a block on one
+read-only transaction instead, opened on first use and closed when the query ends:
+
+- its statements see one snapshot of the store (PostgreSQL REPEATABLE READ; on SQLite a
+  deferred BEGIN, which reads one snapshot in WAL mode and, unlike the writers' BEGIN
+  IMMEDIATE, does not take the write lock);
+- the blocks take turns (a lock): a query's loaders run in worker threads, sometimes at once;
+- a block that fails ends the transaction (PostgreSQL refuses every statement after an
+  error), and the next block opens another;
+- ``commit()`` is refused: a query writes nothing. Writers (mutations, the projection, the
+  simulation workers, the agent) run outside the scope and get their own units of work.
+
+The scope is a context variable: worker threads started by ``asyncio.to_thread`` and the
+DataLoaders' batches run in copies of the query's context and see it; threads of their own
+(the projection, the simulation queue) do not.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+
+from sqlalchemy import Engine
+
+from adapters.sql.unit_of_work import SqlUnitOfWork
+
+_CURRENT: contextvars.ContextVar[SharedReads | None] = contextvars.ContextVar("planner_shared_reads", default=None)
+
+
+class SharedReads:
+    """The query's read transaction, opened on the first block and closed by ``close()``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._open: SqlUnitOfWork | None = None
+        self._closed = False
+        #: Transactions opened (one, unless a block failed): what a test can count.
+        self.transactions = 0
+
+    def unit_of_work(self) -> SharedBlock:
+        return SharedBlock(self)
+
+    def enter_block(self) -> SqlUnitOfWork:
+        self._lock.acquire()
+        try:
+            if self._closed:
+                raise RuntimeError("the query's read transaction has ended")
+            if self._open is None:
+                self._open = SqlUnitOfWork(self._engine, read_only=True).__enter__()
+                self.transactions += 1
+            return self._open
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def exit_block(self, exc: BaseException | None) -> None:
+        try:
+            if exc is not None:
+                self._end(exc)
+        finally:
+            self._lock.release()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._end(None)
+
+    def _end(self, exc: BaseException | None) -> None:
+        uow, self._open = self._open, None
+        if uow is not None:
+            uow.__exit__(type(exc) if exc is not None else None, exc, None)
+
+
+class SharedBlock:
+    """A ``with`` block on the query's transaction, shaped as a unit of work."""
+
+    def __init__(self, owner: SharedReads) -> None:
+        self._owner = owner
+
+    def __enter__(self) -> SqlUnitOfWork:
+        return self._owner.enter_block()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._owner.exit_block(exc)
+
+
+def current_shared_reads() -> SharedReads | None:
+    """The scope the calling code runs in, if any."""
+    return _CURRENT.get()
+
+
+@contextmanager
+def shared_reads(engine: Engine) -> Iterator[SharedReads]:
+    """Run the block's service calls on one read transaction (see the module's docstring)."""
+    scope = SharedReads(engine)
+    token = _CURRENT.set(scope)
+    try:
+        yield scope
+    finally:
+        _CURRENT.reset(token)
+        scope.close()

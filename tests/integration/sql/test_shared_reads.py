@@ -1,0 +1,105 @@
+"""A query's reads share one read-only transaction (adapters.sql.shared_reads), on both stores."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import date
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import InternalError
+
+from adapters.bootstrap import Application
+from adapters.sql.shared_reads import SharedReads, current_shared_reads
+from planning.commands import CreatePlan
+from planning.model import Plan
+from tests.integration.sql.conftest import ADMIN
+
+
+def _plan(app: Application, name: str) -> Plan:
+    return app.services.plans.create(CreatePlan(name=name, event_date=date(2026, 3, 31)), ADMIN)
+
+
+class Begins:
+    """Counts transactions begun on the engine (not by the projection's thread)."""
+
+    def __init__(self, app: Application) -> None:
+        self.count = 0
+        self._engine = app.engine
+        event.listen(app.engine, "begin", self)
+
+    def __call__(self, _conn: object) -> None:
+        if threading.current_thread().name != "graph-projection":
+            self.count += 1
+
+    def stop(self) -> None:
+        event.remove(self._engine, "begin", self)
+
+
+def test_reads_in_a_scope_share_one_transaction(app: Application) -> None:
+    plan = _plan(app, "shared")
+    begins = Begins(app)
+    try:
+        with app.shared_reads() as scope:
+            assert app.services.plans.get_many(ADMIN, [plan.id]) == [plan]
+            assert app.services.plans.task_counts(ADMIN, [plan.id]) == [0]
+            assert app.services.plans.page(ADMIN, None, 10).items == (plan,)
+        assert scope.transactions == 1
+        assert begins.count == 1
+        app.services.plans.get_many(ADMIN, [plan.id])  # outside a scope: a unit of work of its own
+        assert begins.count == 2
+    finally:
+        begins.stop()
+
+
+def test_a_scope_refuses_to_write_and_writes_nothing(app: Application) -> None:
+    # PostgreSQL refuses the INSERT itself (a READ ONLY transaction); SQLite gets to the commit.
+    with app.shared_reads(), pytest.raises((RuntimeError, InternalError), match=r"cannot commit|read-only"):
+        _plan(app, "never")
+    assert app.services.plans.page(ADMIN, None, 10).items == ()
+
+
+def _read_then_fail(scope: SharedReads, plan: Plan) -> None:
+    with scope.unit_of_work() as uow:
+        assert uow.plans.get_many([plan.id]) == [plan]
+        raise ZeroDivisionError
+
+
+def test_a_failed_block_ends_the_transaction_and_the_next_opens_another(app: Application) -> None:
+    plan = _plan(app, "after a failure")
+    with app.shared_reads() as scope:
+        with pytest.raises(ZeroDivisionError):
+            _read_then_fail(scope, plan)
+        assert app.services.plans.get_many(ADMIN, [plan.id]) == [plan]
+    assert scope.transactions == 2
+
+
+def test_a_scope_sees_one_snapshot_and_does_not_hold_writers_back(app: Application) -> None:
+    first = _plan(app, "first")
+    with app.shared_reads():
+        assert app.services.plans.page(ADMIN, None, 10).items == (first,)
+        # Another writer commits while the query's transaction is open: it is not held back
+        # (SQLite: no write lock taken by the reader), and the query keeps its snapshot.
+        done: list[Plan] = []
+        writer = threading.Thread(target=lambda: done.append(_plan(app, "second")))
+        writer.start()
+        writer.join(10)
+        assert done, "the writer waited for the reader"
+        assert app.services.plans.page(ADMIN, None, 10).items == (first,)
+    assert [p.name for p in app.services.plans.page(ADMIN, None, 10).items] == ["first", "second"]
+
+
+def test_worker_threads_of_the_query_see_its_scope_and_other_threads_do_not(app: Application) -> None:
+    seen: dict[str, object] = {}
+
+    async def query() -> None:
+        seen["to_thread"] = await asyncio.to_thread(current_shared_reads)
+        thread = threading.Thread(target=lambda: seen.update(thread=current_shared_reads()))
+        thread.start()
+        thread.join()
+
+    with app.shared_reads() as scope:
+        asyncio.run(query())
+    assert seen == {"to_thread": scope, "thread": None}
+    assert current_shared_reads() is None
