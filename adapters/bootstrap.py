@@ -23,9 +23,9 @@ from adapters.locks import process_lock
 from adapters.memo import LruMemo
 from adapters.msgraph import planner_graph_from_settings
 from adapters.sql import SqlUnitOfWork, create_store_engine, upgrade
-from adapters.sql.shared_reads import SharedReads, current_shared_reads, shared_reads
+from adapters.sql.shared_reads import SharedReads, shared_reads, unit_of_work_factory
 from adapters.system import SystemClock, ThreadBackground, TimeOrderedIds
-from planning.ports import DependencyGraph, UnitOfWork
+from planning.ports import DependencyGraph
 from planning.ports.simulation import RiskSimulator
 from planning.principal import Principal
 from planning.services.agent_trigger import AgentTrigger
@@ -107,15 +107,9 @@ def bootstrap(
         for kick in agent_kick:
             kick()
 
-    on_commit = after_commit(events.wake, projection.kick, kick_agent)
-
-    def unit_of_work() -> UnitOfWork:
-        # Inside a query's scope (adapters.sql.shared_reads), a block on its one read transaction.
-        shared = current_shared_reads()
-        return SqlUnitOfWork(engine, on_commit=on_commit) if shared is None else shared.unit_of_work()
-
     deps = ServiceDeps(
-        uow=unit_of_work,
+        # Inside a query's scope (adapters.sql.shared_reads), blocks on its one read transaction.
+        uow=unit_of_work_factory(engine, on_commit=after_commit(events.wake, projection.kick, kick_agent)),
         clock=clock,
         ids=TimeOrderedIds(),
     )

@@ -20,6 +20,7 @@ this module opens nothing. Settings come from the environment (``Settings.from_e
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -73,9 +74,20 @@ async def _answer(ctx: RequestContext, event: AppSyncResolverEvent, type_name: s
     from resolvers.registry import resolve
     from schema.json_codec import answer_json
 
-    value = await resolve(ctx, type_name, field_name, event.source or None, dict(event.arguments or {}))
+    with _reads_of(type_name):
+        value = await resolve(ctx, type_name, field_name, event.source or None, dict(event.arguments or {}))
     selection = event.info.selection_set_list
     return await answer_json(type_name, field_name, value, selection)
+
+
+def _reads_of(type_name: str) -> AbstractContextManager[Any]:
+    """A field of a query reads in one read-only transaction (a batch's items share the batch's);
+    a mutation gets its own units of work."""
+    from adapters.sql.shared_reads import current_shared_reads  # with the stores, not at import
+
+    if type_name == "Mutation" or current_shared_reads() is not None:
+        return nullcontext()
+    return runtime().shared_reads()
 
 
 def _masked(exc: BaseException) -> BaseException:
@@ -121,7 +133,8 @@ async def _answer_batch(events: list[AppSyncResolverEvent], type_name: str, fiel
         if ctx is None:
             ctx = contexts[principal] = RequestContext(services=runtime().services, principal=principal)
         work.append(_answer(ctx, event, type_name, field_name))
-    results = await asyncio.gather(*work, return_exceptions=True)
+    with _reads_of(type_name):
+        results = await asyncio.gather(*work, return_exceptions=True)
     answers: list[Any] = []
     for index, result in enumerate(results):
         if isinstance(result, BaseException):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Coroutine, Mapping
+from contextlib import AbstractContextManager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -98,10 +99,16 @@ class LambdaRuntime:
 
     @property
     def uow(self) -> UnitOfWorkFactory:
-        from adapters.sql import SqlUnitOfWork
+        from adapters.sql.shared_reads import unit_of_work_factory
 
-        engine = self.engine
-        return lambda: SqlUnitOfWork(engine)
+        # Inside an invocation's read scope (``shared_reads``), blocks on its one read transaction.
+        return unit_of_work_factory(self.engine)
+
+    def shared_reads(self) -> AbstractContextManager[Any]:
+        """A scope in which the services' reads share one read-only transaction (adapters.sql.shared_reads)."""
+        from adapters.sql.shared_reads import shared_reads
+
+        return shared_reads(self.engine)
 
     @cached_property
     def graph(self) -> ThreadConfinedGraph:
@@ -156,7 +163,11 @@ class LambdaRuntime:
 
         engine = self.engine
         graph = self.graph
-        projector = GraphProjector(self.uow, graph, process_lock(engine, GRAPH_PROJECTION_LOCK))
+        from adapters.sql import SqlUnitOfWork
+
+        # The projector writes (it catches up inline here): units of work of its own, even inside a
+        # query's read scope.
+        projector = GraphProjector(lambda: SqlUnitOfWork(engine), graph, process_lock(engine, GRAPH_PROJECTION_LOCK))
         deps = ServiceDeps(uow=self.uow, clock=SystemClock(), ids=TimeOrderedIds())
         return PlanningServices.build(
             deps,

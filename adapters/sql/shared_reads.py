@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
 from sqlalchemy import Engine
 
 from adapters.sql.unit_of_work import SqlUnitOfWork
+from planning.ports import UnitOfWork
 
 _CURRENT: contextvars.ContextVar[SharedReads | None] = contextvars.ContextVar("planner_shared_reads", default=None)
 
@@ -94,6 +95,17 @@ class SharedBlock:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._owner.exit_block(exc)
+
+
+def unit_of_work_factory(engine: Engine, on_commit: Callable[[], None] | None = None) -> Callable[[], UnitOfWork]:
+    """The services' unit-of-work factory: a block on the query's transaction inside a scope,
+    else a unit of work of its own (``on_commit`` runs after it commits outbox events)."""
+
+    def unit_of_work() -> UnitOfWork:
+        shared = _CURRENT.get()
+        return SqlUnitOfWork(engine, on_commit=on_commit) if shared is None else shared.unit_of_work()
+
+    return unit_of_work
 
 
 def current_shared_reads() -> SharedReads | None:

@@ -133,6 +133,35 @@ def test_a_batch_of_depends_on_costs_the_same_statements_at_any_size(app: Applic
     assert counts[0] == counts[1]
 
 
+def test_an_invocation_of_a_query_field_reads_in_one_transaction_and_a_mutation_writes(
+    app: Application, runtime: LambdaRuntime
+) -> None:
+    plan = _invoke(dict(saved_event("invoke_query_plan_cognito.json"), arguments={"id": _make_plan(app, chain=6)}))
+    begun: list[object] = []
+
+    def on_begin(conn: object) -> None:
+        begun.append(conn)
+
+    sa_event.listen(runtime.engine, "begin", on_begin)
+    try:
+        [page] = _invoke(_batch("batch_plan_tasks_cognito.json", [plan]))  # the page and its count
+        assert len(begun) == 1
+        tasks = [edge["node"] for edge in page["edges"]]
+        begun.clear()
+        _invoke(_batch("batch_task_depends_on_cognito.json", tasks, fieldName="slackDays"))  # plan, graph, forecast
+        assert len(begun) == 1
+    finally:
+        sa_event.remove(runtime.engine, "begin", on_begin)
+    created = _invoke(
+        dict(
+            saved_event("invoke_query_plan_cognito.json"),
+            info={"parentTypeName": "Mutation", "fieldName": "createTask", "selectionSetList": ["task", "task/id"]},
+            arguments={"input": {"planId": _ids([plan], "Plan")[0], "title": "Written", "durationDays": 1}},
+        )
+    )
+    assert created["userErrors"] == []
+
+
 def test_a_strangers_cognito_identity_sees_no_plan(app: Application, runtime: LambdaRuntime) -> None:
     plan_id = _make_plan(app)
     stranger = dict(saved_event("invoke_query_plan_cognito_stranger.json"), arguments={"id": plan_id})
