@@ -195,6 +195,8 @@ class Loaders:
         self.members_by_plan = MembersByPlanLoader(services, access)
         self.my_role_by_plan = MyRoleByPlanLoader(services, access)
         self.planner_sync_by_plan = PlannerSyncByPlanLoader(services, access)
+        #: A prefetched page's tasks' readable neighbours by (task id, predecessors?): ``prime_neighbours``.
+        self.neighbours: dict[tuple[str, bool], list[Task]] = {}
 
     def forget_members(self, plan_id: str) -> None:
         """The plan's members changed: what this request read of them (and of the caller's role) is stale."""
@@ -206,10 +208,17 @@ class Loaders:
         """Tasks a page has just read need no second read when their neighbours are resolved."""
         self.task_by_id.prime_many({t.id: t for t in tasks})
 
-    def prime_neighbours(self, neighbours: Neighbours) -> None:
-        """What a page prefetched for its tasks' ``dependsOn`` and ``dependents`` (``read_neighbours``)."""
+    def prime_neighbours(self, page: Sequence[Task], neighbours: Neighbours) -> None:
+        """What a page prefetched for its tasks' ``dependsOn`` and ``dependents`` (``read_neighbours``):
+        in the loaders, and as each task's lists of neighbours, which those fields answer at once."""
         self.dependencies_by_task.prime_many(neighbours.edges)
         self.task_by_id.prime_many(neighbours.tasks)
+        held: dict[str, Task | None] = {t.id: t for t in page}
+        held.update(neighbours.tasks)
+        for task_id, edges in neighbours.edges.items():
+            for predecessors in (True, False):
+                ends = far_ends(edges, task_id, predecessors=predecessors)
+                self.neighbours[task_id, predecessors] = [t for i in ends if (t := held.get(i)) is not None]
 
 
 #: ``known``'s answer for a key a loader has not read.
@@ -231,6 +240,14 @@ class Neighbours:
 
     edges: dict[str, list[Dependency]]
     tasks: dict[str, Task | None]
+
+
+def far_ends(edges: Sequence[Dependency], task_id: str, *, predecessors: bool) -> list[str]:
+    """The tasks at the other ends of ``edges``: those ``task_id`` waits for (``predecessors``), else
+    those that wait for it, in the order the dependencies were made."""
+    if predecessors:
+        return [d.predecessor_id for d in edges if d.successor_id == task_id]
+    return [d.successor_id for d in edges if d.predecessor_id == task_id]
 
 
 def read_neighbours(services: PlanningServices, access: Access, page: Sequence[Task]) -> Neighbours:

@@ -78,7 +78,7 @@ async def tasks(
     page, neighbours = await asyncio.to_thread(read)
     ctx.loaders.prime_tasks(page.items)
     if neighbours is not None:
-        ctx.loaders.prime_neighbours(neighbours)
+        ctx.loaders.prime_neighbours(page.items, neighbours)
 
     async def count() -> int:
         return await asyncio.to_thread(ctx.services.tasks.count, ctx.access, parent.id, task_filter)

@@ -4,7 +4,7 @@ import asyncio
 from typing import Any
 
 from planning.commands import CreateTask, DeleteTask, UpdateTask
-from planning.model import Dependency, ExternalEvent, Plan, Task, TaskStatus
+from planning.model import ExternalEvent, Plan, Task, TaskStatus
 from resolvers.arguments import (
     as_date,
     as_enum,
@@ -18,7 +18,7 @@ from resolvers.arguments import (
 from resolvers.context import RequestContext
 from resolvers.errors import payload_or_errors
 from resolvers.ids import raw_id, to_global_id
-from resolvers.loaders import UNKNOWN, known
+from resolvers.loaders import far_ends
 from resolvers.payloads import DeleteTaskPayload, TaskPayload
 
 
@@ -27,40 +27,22 @@ async def plan(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> Plan
 
 
 def depends_on(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> Any:
-    """Direct predecessors, in the order the dependencies were made: at once when the request
-    holds them (a page prefetched them), else an awaitable of them."""
-    known = _neighbours_known(ctx, parent, predecessors=True)
-    return _neighbours(ctx, parent, predecessors=True) if known is None else known
+    """Direct predecessors, in the order the dependencies were made: at once when the request's
+    page prefetched them, else an awaitable of them."""
+    held = ctx.loaders.neighbours.get((parent.id, True))
+    return _neighbours(ctx, parent, predecessors=True) if held is None else held
 
 
 def dependents(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> Any:
     """Direct successors, in the order the dependencies were made (at once when held, as ``depends_on``)."""
-    known = _neighbours_known(ctx, parent, predecessors=False)
-    return _neighbours(ctx, parent, predecessors=False) if known is None else known
+    held = ctx.loaders.neighbours.get((parent.id, False))
+    return _neighbours(ctx, parent, predecessors=False) if held is None else held
 
 
 async def _neighbours(ctx: RequestContext, parent: Task, *, predecessors: bool) -> list[Task]:
     edges = await ctx.loaders.dependencies_by_task.load(parent.id)
-    ids = _far_ends(edges, parent.id, predecessors=predecessors)
+    ids = far_ends(edges, parent.id, predecessors=predecessors)
     return [t for t in await ctx.loaders.task_by_id.load_many(ids) if t is not None]
-
-
-def _far_ends(edges: list[Dependency], task_id: str, *, predecessors: bool) -> list[str]:
-    if predecessors:
-        return [d.predecessor_id for d in edges if d.successor_id == task_id]
-    return [d.successor_id for d in edges if d.predecessor_id == task_id]
-
-
-def _neighbours_known(ctx: RequestContext, parent: Task, *, predecessors: bool) -> list[Task] | None:
-    """The neighbours from what the request's loaders hold already, with no await; None when
-    something would have to be read."""
-    edges = known(ctx.loaders.dependencies_by_task, parent.id)
-    if edges is UNKNOWN:
-        return None
-    found = [known(ctx.loaders.task_by_id, i) for i in _far_ends(edges, parent.id, predecessors=predecessors)]
-    if any(t is UNKNOWN for t in found):
-        return None
-    return [t for t in found if t is not None]
 
 
 async def external_events(ctx: RequestContext, parent: Task, _args: dict[str, Any]) -> list[ExternalEvent]:
