@@ -250,11 +250,20 @@ def far_ends(edges: Sequence[Dependency], task_id: str, *, predecessors: bool) -
     return [d.successor_id for d in edges if d.predecessor_id == task_id]
 
 
-def read_neighbours(services: PlanningServices, access: Access, page: Sequence[Task]) -> Neighbours:
+def read_neighbours(
+    services: PlanningServices, access: Access, page: Sequence[Task], *, whole_plan: str | None = None
+) -> Neighbours:
     """The dependencies touching ``page``'s tasks and the tasks at their far ends that the page
-    does not hold: at most two statements, whatever the page's size (in a worker thread)."""
+    does not hold: at most two statements, whatever the page's size (in a worker thread). When
+    the page is the whole of plan ``whole_plan``, the plan's dependencies are those, and are read
+    by plan rather than by a list of every task's id."""
     ids = [t.id for t in page]
-    found = services.dependencies.touching(access, ids) if ids else []
+    if not ids:
+        found: list[Dependency] = []
+    elif whole_plan is not None:
+        found = services.dependencies.for_plans(access, [whole_plan])
+    else:
+        found = services.dependencies.touching(access, ids)
     held = set(ids)
     missing = sorted({end for d in found for end in (d.predecessor_id, d.successor_id)} - held)
     others = services.tasks.get_many(access, missing) if missing else []

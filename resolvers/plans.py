@@ -73,7 +73,10 @@ async def tasks(
 
     def read() -> tuple[Page[Task], Neighbours | None]:
         page = ctx.services.tasks.page(ctx.access, parent.id, task_filter, after, limit)
-        return page, read_neighbours(ctx.services, ctx.access, page.items) if with_neighbours else None
+        if not with_neighbours:
+            return page, None
+        whole = after is None and not page.has_next_page and task_filter == TaskFilter()
+        return page, read_neighbours(ctx.services, ctx.access, page.items, whole_plan=parent.id if whole else None)
 
     page, neighbours = await asyncio.to_thread(read)
     ctx.loaders.prime_tasks(page.items)

@@ -165,6 +165,7 @@ class _Walk:
         self._sizes: dict[int, int] = {}
         #: By ``id()`` of a fields mapping (kept alive in ``_merged``, or by the caller for the root).
         self._answered: dict[int, list[tuple[str, int, bool, Any, Fields | None]]] = {}
+        self._free: dict[int, bool] = {}
 
     # -- the document ------------------------------------------------------------------------
 
@@ -328,11 +329,26 @@ class _Walk:
             value = data[key]
             if inner is None or value is None:
                 continue
+            if self.free_leaves(inner):
+                # Objects of weightless leaves only (a task's id and title): each costs its object.
+                total += self.object_cost(named) * sum(1 for _ in _objects(value))
+                continue
             for item in _objects(value):
                 cost, needs = self.actual(inner, item)
                 total += self.object_cost(named) + cost + self.owned_forecast(named, needs)
                 forecast = forecast or (needs and named.name != self.model.forecast_owner)
         return total, forecast
+
+    def free_leaves(self, fields: Fields) -> bool:
+        """Whether ``fields`` are all leaves that weigh nothing and need no forecast: an answered
+        object of them costs its object alone, whatever it holds."""
+        known = self._free.get(id(fields))
+        if known is None:
+            known = self._free[id(fields)] = all(
+                inner is None and weight == 0 and not forecast
+                for _key, weight, forecast, _named, inner in self.answered(fields)
+            )
+        return known
 
     def answered(self, fields: Fields) -> list[tuple[str, int, bool, Any, Fields | None]]:
         """What ``actual`` needs of each of ``fields``, worked out once per selection (not once per
