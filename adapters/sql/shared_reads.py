@@ -11,6 +11,7 @@ read-only transaction instead, opened on first use and closed when the query end
   deferred BEGIN, which reads one snapshot in WAL mode and, unlike the writers' BEGIN
   IMMEDIATE, does not take the write lock);
 - the blocks take turns (a lock): a query's loaders run in worker threads, sometimes at once;
+  a block opened inside another on the same thread joins it;
 - a block that fails ends the transaction (PostgreSQL refuses every statement after an
   error), and the next block opens another;
 - ``commit()`` is refused: a query writes nothing. Writers (mutations, the projection, the
@@ -42,7 +43,9 @@ class SharedReads:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._lock = threading.Lock()
+        # Re-entrant: a service may open a block inside another's on the same thread (it joins it).
+        self._lock = threading.RLock()
+        self._depth = 0
         self._open: SqlUnitOfWork | None = None
         self._closed = False
         #: Transactions opened (one, unless a block failed): what a test can count.
@@ -59,6 +62,7 @@ class SharedReads:
             if self._open is None:
                 self._open = SqlUnitOfWork(self._engine, read_only=True).__enter__()
                 self.transactions += 1
+            self._depth += 1
             return self._open
         except BaseException:
             self._lock.release()
@@ -66,7 +70,8 @@ class SharedReads:
 
     def exit_block(self, exc: BaseException | None) -> None:
         try:
-            if exc is not None:
+            self._depth -= 1
+            if exc is not None and self._depth == 0:
                 self._end(exc)
         finally:
             self._lock.release()

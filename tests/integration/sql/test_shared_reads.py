@@ -75,6 +75,15 @@ def test_a_failed_block_ends_the_transaction_and_the_next_opens_another(app: App
     assert scope.transactions == 2
 
 
+def test_a_block_inside_another_on_the_same_thread_joins_it(app: Application) -> None:
+    plan = _plan(app, "nested")
+    with app.shared_reads() as scope, scope.unit_of_work() as outer:
+        # A service reading inside another's block (an access check, say) neither waits nor reopens.
+        assert app.services.plans.get_many(ADMIN, [plan.id]) == [plan]
+        assert outer.plans.get_many([plan.id]) == [plan]
+    assert scope.transactions == 1
+
+
 def test_a_scope_sees_one_snapshot_and_does_not_hold_writers_back(app: Application) -> None:
     first = _plan(app, "first")
     with app.shared_reads():
