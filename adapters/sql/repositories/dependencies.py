@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, delete, or_, select
 
+from adapters.sql.one_of import one_of
 from adapters.sql.rows import dependency_from_row, dependency_values
 from adapters.sql.tables import task_dependencies as deps
 from planning.model import Dependency
@@ -33,14 +34,20 @@ class SqlDependencyRepository:
     def for_plans(self, plan_ids: Sequence[str]) -> list[Dependency]:
         if not plan_ids:
             return []
-        query = select(deps).where(deps.c.plan_id.in_(list(set(plan_ids)))).order_by(deps.c.id)
+        query = select(deps).where(one_of(self._conn, deps.c.plan_id, plan_ids)).order_by(deps.c.id)
         return [dependency_from_row(r) for r in self._conn.execute(query).mappings()]
 
     def touching(self, task_ids: Sequence[str]) -> list[Dependency]:
         if not task_ids:
             return []
-        ids = list(set(task_ids))
         query = (
-            select(deps).where(or_(deps.c.predecessor_id.in_(ids), deps.c.successor_id.in_(ids))).order_by(deps.c.id)
+            select(deps)
+            .where(
+                or_(
+                    one_of(self._conn, deps.c.predecessor_id, task_ids),
+                    one_of(self._conn, deps.c.successor_id, task_ids),
+                )
+            )
+            .order_by(deps.c.id)
         )
         return [dependency_from_row(r) for r in self._conn.execute(query).mappings()]

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, func, select, update
 
+from adapters.sql.one_of import one_of
 from adapters.sql.rows import external_event_from_row, external_event_values, utc
 from adapters.sql.tables import external_event_tasks as links
 from adapters.sql.tables import external_events as events
@@ -27,7 +28,7 @@ class SqlExternalEventRepository:
     def get_many(self, event_ids: Sequence[str]) -> list[ExternalEvent]:
         if not event_ids:
             return []
-        return self._load(select(events).where(events.c.id.in_(list(set(event_ids)))))
+        return self._load(select(events).where(one_of(self._conn, events.c.id, event_ids)))
 
     def find_by_idempotency_key(self, plan_id: str, key: str) -> ExternalEvent | None:
         found = self._load(select(events).where(events.c.plan_id == plan_id, events.c.idempotency_key == key))
@@ -64,7 +65,7 @@ class SqlExternalEventRepository:
             return {}
         pairs = list(
             self._conn.execute(
-                select(links.c.task_id, links.c.event_id).where(links.c.task_id.in_(list(set(task_ids))))
+                select(links.c.task_id, links.c.event_id).where(one_of(self._conn, links.c.task_id, task_ids))
             )
         )
         found = {e.id: e for e in self.get_many([event_id for _, event_id in pairs])}
@@ -80,7 +81,7 @@ class SqlExternalEventRepository:
         affected: dict[str, list[str]] = defaultdict(list)
         for event_id, task_id in self._conn.execute(
             select(links.c.event_id, links.c.task_id)
-            .where(links.c.event_id.in_([r["id"] for r in rows]))
+            .where(one_of(self._conn, links.c.event_id, [r["id"] for r in rows]))
             .order_by(links.c.event_id, links.c.position)
         ):
             affected[event_id].append(task_id)

@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, update
 
+from adapters.sql.one_of import one_of
 from adapters.sql.rows import utc
 from adapters.sql.tables import plan_activity, plan_members
 from planning.model.membership import ActivityEntry, ActivityKind, PlanMember, PlanRole
@@ -55,7 +56,7 @@ class SqlMemberRepository:
         if not plan_ids:
             return {}
         query = select(plan_members.c.plan_id, plan_members.c.role).where(
-            plan_members.c.user_id == user_id, plan_members.c.plan_id.in_(list(set(plan_ids)))
+            plan_members.c.user_id == user_id, one_of(self._conn, plan_members.c.plan_id, plan_ids)
         )
         return {plan_id: PlanRole(role) for plan_id, role in self._conn.execute(query)}
 
@@ -64,7 +65,7 @@ class SqlMemberRepository:
             return []
         query = (
             select(plan_members)
-            .where(plan_members.c.plan_id.in_(list(set(plan_ids))))
+            .where(one_of(self._conn, plan_members.c.plan_id, plan_ids))
             .order_by(plan_members.c.plan_id, plan_members.c.added_at, plan_members.c.user_id)
         )
         return [_member(r) for r in self._conn.execute(query).mappings()]

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, delete, func, or_, select, update
 
+from adapters.sql.one_of import one_of
 from adapters.sql.rows import plan_from_row, plan_values
 from adapters.sql.tables import (
     external_event_tasks,
@@ -34,7 +35,7 @@ class SqlPlanRepository:
     def get_many(self, plan_ids: Sequence[str]) -> list[Plan]:
         if not plan_ids:
             return []
-        rows = self._conn.execute(select(plans).where(plans.c.id.in_(list(set(plan_ids))))).mappings()
+        rows = self._conn.execute(select(plans).where(one_of(self._conn, plans.c.id, plan_ids))).mappings()
         return [plan_from_row(r) for r in rows]
 
     def lock(self, plan_id: str) -> Plan | None:

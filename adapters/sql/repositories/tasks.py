@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, delete, exists, func, select, update
 
+from adapters.sql.one_of import one_of
 from adapters.sql.rows import task_from_row, task_values
 from adapters.sql.tables import task_assignees, tasks
 from planning.model import Task
@@ -37,7 +38,7 @@ class SqlTaskRepository:
     def get_many(self, task_ids: Sequence[str]) -> list[Task]:
         if not task_ids:
             return []
-        return self._load(select(tasks).where(tasks.c.id.in_(list(set(task_ids)))))
+        return self._load(select(tasks).where(one_of(self._conn, tasks.c.id, task_ids)))
 
     def update(self, task: Task) -> bool:
         result = self._conn.execute(
@@ -75,7 +76,7 @@ class SqlTaskRepository:
             return {}
         query = (
             select(tasks.c.plan_id, func.count())
-            .where(tasks.c.plan_id.in_(list(set(plan_ids))))
+            .where(one_of(self._conn, tasks.c.plan_id, plan_ids))
             .group_by(tasks.c.plan_id)
         )
         return {plan_id: int(n) for plan_id, n in self._conn.execute(query)}
@@ -99,7 +100,7 @@ class SqlTaskRepository:
         assignees: dict[str, list[str]] = defaultdict(list)
         for task_id, assignee in self._conn.execute(
             select(task_assignees.c.task_id, task_assignees.c.assignee)
-            .where(task_assignees.c.task_id.in_(ids))
+            .where(one_of(self._conn, task_assignees.c.task_id, ids))
             .order_by(task_assignees.c.task_id, task_assignees.c.position)
         ):
             assignees[task_id].append(assignee)
