@@ -27,7 +27,7 @@ async def _view(ctx: RequestContext, plan_id: str) -> PlanScheduleView | None:
 
 
 async def _tasks(ctx: RequestContext, ids: list[str]) -> list[Task]:
-    return [t for t in await ctx.loaders.task_by_id.load_many(ids) if t is not None]
+    return await ctx.loaders.task_lists.load(tuple(ids))
 
 
 async def critical_path(ctx: RequestContext, parent: Plan, _args: dict[str, Any]) -> CriticalPath:

@@ -44,6 +44,33 @@ class TaskByIdLoader(DataLoader[str, Task | None]):
         super().__init__(load_fn=load)
 
 
+class TaskListLoader(DataLoader[tuple[str, ...], list[Task]]):
+    """Lists of tasks by their ids (a critical path, a task's reach), readable ones only, in order.
+
+    One future per list rather than per task (a critical path of 500 tasks is one key), and one
+    read for every task the lists of a batch need that ``tasks`` (the request's task loader) does
+    not hold; what it reads is primed there for later fields.
+    """
+
+    def __init__(self, services: PlanningServices, access: Access, tasks: TaskByIdLoader) -> None:
+        async def load(lists: list[tuple[str, ...]]) -> Sequence[list[Task]]:
+            held: dict[str, Task | None] = {}
+            for task_id in dict.fromkeys(i for ids in lists for i in ids):
+                task = known(tasks, task_id)
+                if task is not UNKNOWN:
+                    held[task_id] = task
+            missing = [i for i in dict.fromkeys(i for ids in lists for i in ids) if i not in held]
+            if missing:
+                found = dict(
+                    zip(missing, await asyncio.to_thread(services.tasks.get_many, access, missing), strict=True)
+                )
+                tasks.prime_many(found)
+                held.update(found)
+            return [[task for i in ids if (task := held[i]) is not None] for ids in lists]
+
+        super().__init__(load_fn=load)
+
+
 class TaskCountByPlanLoader(DataLoader[str, int]):
     def __init__(self, services: PlanningServices, access: Access) -> None:
         async def load(ids: list[str]) -> Sequence[int]:
@@ -184,6 +211,7 @@ class Loaders:
     def __init__(self, services: PlanningServices, access: Access) -> None:
         self.plan_by_id = PlanByIdLoader(services, access)
         self.task_by_id = TaskByIdLoader(services, access)
+        self.task_lists = TaskListLoader(services, access, self.task_by_id)
         self.task_count_by_plan = TaskCountByPlanLoader(services, access)
         self.dependencies_by_task = DependenciesByTaskLoader(services, access)
         self.dependencies_by_plan = DependenciesByPlanLoader(services, access)

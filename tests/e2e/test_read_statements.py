@@ -145,3 +145,32 @@ def test_a_query_reads_in_one_transaction_and_a_mutation_commits_in_its_own(clie
         e["node"]["title"] for e in gql(PLANS, {"planId": plan_id, "first": 1}, "PlanTasks")["plan"]["tasks"]["edges"]
     ]
     assert titles == ["Renamed in a mutation"]
+
+
+REACH = """query Reach($planId: ID!) {
+  plan(id: $planId) {
+    criticalPath { tasks { title } }
+    tasks(first: 30) { edges { node { title upstream(maxDepth: 3) { title } downstream(maxDepth: 1) { title } } } }
+  }
+}"""
+
+
+def test_every_task_s_reach_and_the_critical_path_cost_the_same_statements_at_any_size(
+    client, app, count_statements
+) -> None:
+    """Lists of tasks (a critical path, each task's upstream and downstream) are read together:
+    one read for all of them, whatever the number of tasks (resolvers.loaders.TaskListLoader)."""
+    gql = GraphQL(client)
+    plans = {5: _plan(app, "reach five", 5), 30: _plan(app, "reach thirty", 30)}
+    _settle(app)
+    counts = {}
+    for size, plan_id in plans.items():
+        counter = count_statements()
+        plan = gql(REACH, {"planId": plan_id}, "Reach")["plan"]
+        counts[size] = counter.count
+        nodes = {e["node"]["title"]: e["node"] for e in plan["tasks"]["edges"]}
+        assert [t["title"] for t in plan["criticalPath"]["tasks"]] == [f"Task {i}" for i in range(size)]
+        assert sorted(t["title"] for t in nodes["Task 3"]["upstream"]) == ["Task 0", "Task 1", "Task 2"]
+        assert [t["title"] for t in nodes[f"Task {size - 1}"]["downstream"]] == []
+        assert {t["title"] for t in nodes["Task 0"]["downstream"]} == {"Task 1", "Task 2"}
+    assert counts[5] == counts[30]
