@@ -36,6 +36,9 @@ from resolvers.context import RequestContext
 
 #: The one lock that a projector or a rebuild holds while it writes the graph.
 GRAPH_PROJECTION_LOCK = "graph-projection"
+#: Connections kept for requests at most, whatever ``max_in_flight`` admits (PostgreSQL's own
+#: limit is 100 by default); requests beyond them wait for a connection.
+MAX_POOLED_REQUESTS = 40
 #: The one lock that the optimisation agent's trigger holds while it works through the outbox.
 AGENT_TRIGGER_LOCK = "optimisation-agent"
 
@@ -89,7 +92,12 @@ def bootstrap(
 ) -> Application:
     """``wrap_graph`` decorates the graph connection (tests put a fault-injecting double there);
     ``simulator`` replaces the Monte Carlo engine (tests put a scripted one there)."""
-    engine = create_store_engine(settings.database_url)
+    # A query holds one connection for its whole run (adapters.sql.shared_reads), graph waits
+    # included: room for every request admitted at once, beside the projection, the locks, the
+    # live broker's listener and the workers.
+    engine = create_store_engine(
+        settings.database_url, pool_size=min(settings.max_in_flight, MAX_POOLED_REQUESTS) + 5, max_overflow=10
+    )
     if migrate:
         upgrade(engine)
     handle = open_graph(settings.graph_url)

@@ -38,7 +38,6 @@ from graphql import (
 from resolvers import plans
 from resolvers.codec import round_trip
 from resolvers.registry import RESOLVERS, Resolver
-from schema.arguments import graphql_value
 
 #: Entries a context's memo holds at most (two per parent: the object and what it became).
 MEMO_LIMIT = 20_000
@@ -78,13 +77,14 @@ _SELECTION_AWARE: dict[tuple[str, str], Callable[[GraphQLResolveInfo], Resolver]
 def direct_resolvers(schema: GraphQLSchema, *, parents_as_json: bool = False) -> None:
     """Resolve, in ``schema``, every query and object field that ``RESOLVERS`` names by its registry function."""
     for (type_name, field_name), resolver in RESOLVERS.items():
-        graphql_type = schema.type_map.get(type_name)
-        if type_name in _KEPT or not isinstance(graphql_type, GraphQLObjectType):
+        if type_name in _KEPT:
             continue
-        field = graphql_type.fields.get(field_name)
-        if field is not None:
-            aware = _SELECTION_AWARE.get((type_name, field_name))
-            field.resolve = _direct(resolver, aware, parents_as_json=parents_as_json)
+        graphql_type = schema.type_map.get(type_name)
+        field = graphql_type.fields.get(field_name) if isinstance(graphql_type, GraphQLObjectType) else None
+        if field is None:
+            raise LookupError(f"the registry resolves {type_name}.{field_name}, which the schema does not have")
+        aware = _SELECTION_AWARE.get((type_name, field_name))
+        field.resolve = _direct(resolver, aware, parents_as_json=parents_as_json)
 
 
 def _direct(
@@ -94,9 +94,9 @@ def _direct(
         if parents_as_json and root is not None:
             root = as_json_parent(info.context, root)
         call = resolver if aware is None else aware(info)
-        # graphql-core names the arguments as the schema does; only input objects need turning back
-        # from Strawberry's classes into their GraphQL shape.
-        return call(info.context, root, {name: graphql_value(value) for name, value in args.items()} if args else args)
+        # graphql-core hands the arguments in their GraphQL shape, as AppSync does: named as in the
+        # schema, input objects as dicts, enums by name.
+        return call(info.context, root, args)
 
     return resolve_directly
 

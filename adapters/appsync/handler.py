@@ -74,10 +74,9 @@ async def _answer(ctx: RequestContext, event: AppSyncResolverEvent, type_name: s
     from resolvers.registry import resolve
     from schema.json_codec import answer_json
 
-    with _reads_of(type_name):
+    with _reads_of(type_name):  # the answer's JSON too: it may read (a connection's totalCount)
         value = await resolve(ctx, type_name, field_name, event.source or None, dict(event.arguments or {}))
-    selection = event.info.selection_set_list
-    return await answer_json(type_name, field_name, value, selection)
+        return await answer_json(type_name, field_name, value, event.info.selection_set_list)
 
 
 def _reads_of(type_name: str) -> AbstractContextManager[Any]:

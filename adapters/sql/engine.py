@@ -15,6 +15,9 @@ def create_store_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> Engin
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        else:
+            # One connection holds an in-memory database: its pool has no size to set.
+            kwargs = {k: v for k, v in kwargs.items() if k not in {"pool_size", "max_overflow"}}
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine

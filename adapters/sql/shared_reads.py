@@ -12,8 +12,8 @@ read-only transaction instead, opened on first use and closed when the query end
   IMMEDIATE, does not take the write lock);
 - the blocks take turns (a lock): a query's loaders run in worker threads, sometimes at once;
   a block opened inside another on the same thread joins it;
-- a block that fails ends the transaction (PostgreSQL refuses every statement after an
-  error), and the next block opens another;
+- a statement the store fails ends the transaction once its blocks leave (PostgreSQL refuses
+  every statement after an error), and the next block opens another; other errors leave it;
 - ``commit()`` is refused: a query writes nothing. Writers (mutations, the projection, the
   simulation workers, the agent) run outside the scope and get their own units of work.
 
@@ -30,16 +30,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
+import structlog
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from planning.ports import UnitOfWork
+
+log = structlog.get_logger("planner.sql")
 
 _CURRENT: contextvars.ContextVar[SharedReads | None] = contextvars.ContextVar("planner_shared_reads", default=None)
 
 
 class SharedReads:
-    """The query's read transaction, opened on the first block and closed by ``close()``."""
+    """The query's read transaction, opened on the first block and ended by ``close()``."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -47,8 +51,9 @@ class SharedReads:
         self._lock = threading.RLock()
         self._depth = 0
         self._open: SqlUnitOfWork | None = None
+        self._broken = False
         self._closed = False
-        #: Transactions opened (one, unless a block failed): what a test can count.
+        #: Transactions opened (one, unless the store failed a statement): what a test can count.
         self.transactions = 0
 
     def unit_of_work(self) -> SharedBlock:
@@ -71,20 +76,34 @@ class SharedReads:
     def exit_block(self, exc: BaseException | None) -> None:
         try:
             self._depth -= 1
-            if exc is not None and self._depth == 0:
-                self._end(exc)
+            if isinstance(exc, SQLAlchemyError):
+                # The store failed a statement: PostgreSQL refuses every later one in the transaction.
+                # Other errors (a domain error, say) leave it as it was: one snapshot for the query.
+                self._broken = True
+            if self._depth == 0 and (self._broken or self._closed):
+                self._end()
         finally:
             self._lock.release()
 
     def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            self._end(None)
+        """End the transaction. The caller (the query's event loop) never waits for it: when a
+        block is still open (the worker thread of a cancelled task), that block ends it as it leaves."""
+        self._closed = True
+        if self._lock.acquire(blocking=False):
+            try:
+                if self._depth == 0:
+                    self._end()
+            finally:
+                self._lock.release()
 
-    def _end(self, exc: BaseException | None) -> None:
-        uow, self._open = self._open, None
-        if uow is not None:
-            uow.__exit__(type(exc) if exc is not None else None, exc, None)
+    def _end(self) -> None:
+        uow, self._open, self._broken = self._open, None, False
+        if uow is None:
+            return
+        try:
+            uow.__exit__(None, None, None)  # rolls back and gives the connection back
+        except Exception:
+            log.warning("the read transaction did not end cleanly", exc_info=True)
 
 
 class SharedBlock:

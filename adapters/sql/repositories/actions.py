@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, delete, func, select, update
 
+from adapters.sql.one_of import one_of
 from adapters.sql.rows import utc
 from adapters.sql.tables import proposed_actions as actions
 from planning.model.action import ActionStatus, ActionType, ExpectedImpact, ProposedAction
@@ -65,7 +66,7 @@ class SqlActionRepository:
     def get_many(self, action_ids: Sequence[str]) -> list[ProposedAction]:
         if not action_ids:
             return []
-        return self._load(select(actions).where(actions.c.id.in_(list(set(action_ids)))))
+        return self._load(select(actions).where(one_of(self._conn, actions.c.id, action_ids)))
 
     def pending_for_event(self, external_event_id: str) -> list[ProposedAction]:
         query = (

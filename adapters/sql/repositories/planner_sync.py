@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from adapters.sql.one_of import one_of
 from adapters.sql.rows import utc
 from adapters.sql.tables import planner_sync_state, plans, tasks
 from planning.ports.planner import PlannerLink, PlannerSyncState
@@ -59,7 +60,7 @@ class SqlPlannerSyncRepository:
     def states(self, plan_ids: Sequence[str]) -> dict[str, PlannerSyncState]:
         if not plan_ids:
             return {}
-        query = select(planner_sync_state).where(planner_sync_state.c.plan_id.in_(list(set(plan_ids))))
+        query = select(planner_sync_state).where(one_of(self._conn, planner_sync_state.c.plan_id, plan_ids))
         return {row["plan_id"]: _state(row) for row in self._conn.execute(query).mappings()}
 
     def save_state(self, state: PlannerSyncState) -> None:

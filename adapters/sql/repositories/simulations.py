@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, or_, select, update
 
+from adapters.sql.one_of import one_of
 from adapters.sql.rows import utc
 from adapters.sql.tables import simulations
 from planning.model.simulation import Distribution, Simulation, SimulationStatus
@@ -69,7 +70,7 @@ class SqlSimulationRepository:
     def get_many(self, simulation_ids: Sequence[str]) -> list[Simulation]:
         if not simulation_ids:
             return []
-        query = select(simulations).where(simulations.c.id.in_(list(set(simulation_ids))))
+        query = select(simulations).where(one_of(self._conn, simulations.c.id, simulation_ids))
         return [_from_row(r) for r in self._conn.execute(query).mappings()]
 
     def update(self, simulation: Simulation) -> None:
@@ -92,7 +93,7 @@ class SqlSimulationRepository:
             return {}
         newest = (
             select(simulations.c.plan_id, func.max(simulations.c.id).label("id"))
-            .where(simulations.c.plan_id.in_(list(set(plan_ids))))
+            .where(one_of(self._conn, simulations.c.plan_id, plan_ids))
             .group_by(simulations.c.plan_id)
             .subquery()
         )

@@ -7,8 +7,8 @@ import threading
 from datetime import date
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.exc import InternalError
+from sqlalchemy import event, text
+from sqlalchemy.exc import InternalError, SQLAlchemyError
 
 from adapters.bootstrap import Application
 from adapters.sql.shared_reads import SharedReads, current_shared_reads
@@ -60,19 +60,65 @@ def test_a_scope_refuses_to_write_and_writes_nothing(app: Application) -> None:
     assert app.services.plans.page(ADMIN, None, 10).items == ()
 
 
-def _read_then_fail(scope: SharedReads, plan: Plan) -> None:
+def _read_then_fail(scope: SharedReads, plan: Plan, error: Exception) -> None:
     with scope.unit_of_work() as uow:
         assert uow.plans.get_many([plan.id]) == [plan]
-        raise ZeroDivisionError
+        raise error
 
 
-def test_a_failed_block_ends_the_transaction_and_the_next_opens_another(app: Application) -> None:
+def test_a_statement_the_store_fails_ends_the_transaction_and_other_errors_do_not(app: Application) -> None:
     plan = _plan(app, "after a failure")
     with app.shared_reads() as scope:
         with pytest.raises(ZeroDivisionError):
-            _read_then_fail(scope, plan)
+            _read_then_fail(scope, plan, ZeroDivisionError())  # not the store's: the snapshot stays
+        assert app.services.plans.get_many(ADMIN, [plan.id]) == [plan]
+        assert scope.transactions == 1
+        with pytest.raises(SQLAlchemyError):
+            _fail_a_statement(scope)
+        # PostgreSQL would refuse anything more in the failed transaction: the next block has a new one.
         assert app.services.plans.get_many(ADMIN, [plan.id]) == [plan]
     assert scope.transactions == 2
+
+
+def _fail_a_statement(scope: SharedReads) -> None:
+    with scope.unit_of_work() as uow:
+        uow.connection.execute(text("SELECT * FROM no_such_table"))
+
+
+def test_closing_never_waits_for_a_block_still_open_in_a_worker_thread(app: Application) -> None:
+    """The query's loop ends the scope while a cancelled task's worker is still in a block: the
+    loop goes on at once, and the block ends the transaction as it leaves."""
+    plan = _plan(app, "cancelled")
+    inside, release = threading.Event(), threading.Event()
+    found: list[object] = []
+
+    def worker(scope: SharedReads) -> None:
+        with scope.unit_of_work() as uow:
+            inside.set()
+            release.wait(30)
+            found.extend(uow.plans.get_many([plan.id]))
+
+    ended_in: list[str] = []
+
+    def on_rollback(_conn: object) -> None:
+        ended_in.append(threading.current_thread().name)
+
+    event.listen(app.engine, "rollback", on_rollback)
+    try:
+        with app.shared_reads() as scope:
+            thread = threading.Thread(target=worker, args=(scope,), name="cancelled-worker")
+            thread.start()
+            assert inside.wait(30)
+        # The scope closed (it would not have if close waited for the worker, which waits for us).
+        assert "cancelled-worker" not in ended_in
+        release.set()
+        thread.join(30)
+    finally:
+        event.remove(app.engine, "rollback", on_rollback)
+    assert found == [plan]
+    assert "cancelled-worker" in ended_in  # the worker's leaving ended the transaction
+    with pytest.raises(RuntimeError, match="has ended"), scope.unit_of_work():
+        pass
 
 
 def test_a_block_inside_another_on_the_same_thread_joins_it(app: Application) -> None:
