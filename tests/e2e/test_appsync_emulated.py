@@ -4,11 +4,13 @@
 invoking the Lambda handler for each field the template gives a resolver (batched where it
 batches). The mutations of a scenario go through it (the AppSync path); after each step, every
 contract query is run through it and through the local server on the same data, and the answers
-must be equal.
+must be equal. The local server here runs as it serves (resolvers get the parent objects, not
+their JSON), so this also checks the serving path against the JSON one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import date
@@ -49,7 +51,15 @@ class WorkerQueue:
 
 
 @pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The local server here serves as a deployed one does, handing resolvers the parent objects
+    themselves (no JSON check): its answers are compared with AppSync's, which get JSON parents."""
+    return dataclasses.replace(settings, check_parents_as_json=False)
+
+
+@pytest.fixture
 def emulator(app: Application, settings: Settings) -> Iterator[AppSyncEmulator]:
+    assert not app.settings.check_parents_as_json  # the serving path, against AppSync's JSON one
     queue = WorkerQueue()
     runtime = queue.runtime = LambdaRuntime(settings=settings, simulation_queue=queue)
     appsync.use_runtime(runtime)
