@@ -55,15 +55,16 @@ class TaskListLoader(DataLoader[tuple[str, ...], list[Task]]):
     def __init__(self, services: PlanningServices, access: Access, tasks: TaskByIdLoader) -> None:
         async def load(lists: list[tuple[str, ...]]) -> Sequence[list[Task]]:
             held: dict[str, Task | None] = {}
+            missing: list[str] = []
             for task_id in dict.fromkeys(i for ids in lists for i in ids):
                 task = known(tasks, task_id)
-                if task is not UNKNOWN:
+                if task is UNKNOWN:
+                    missing.append(task_id)
+                else:
                     held[task_id] = task
-            missing = [i for i in dict.fromkeys(i for ids in lists for i in ids) if i not in held]
             if missing:
-                found = dict(
-                    zip(missing, await asyncio.to_thread(services.tasks.get_many, access, missing), strict=True)
-                )
+                read = await asyncio.to_thread(services.tasks.get_many, access, missing)
+                found = dict(zip(missing, read, strict=True))
                 tasks.prime_many(found)
                 held.update(found)
             return [[task for i in ids if (task := held[i]) is not None] for ids in lists]
