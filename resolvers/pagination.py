@@ -65,7 +65,14 @@ def page_size(args: dict[str, Any], default: int) -> int:
     return first
 
 
-def connection(items: Sequence[Any], has_next_page: bool, count: Callable[[], Awaitable[int]]) -> Connection[Any]:
+def connection(
+    items: Sequence[Any], has_next_page: bool, count: Callable[[], Awaitable[int]], *, after: str | None
+) -> Connection[Any]:
+    """A page read after the cursor ``after``; ``count`` counts the whole list if a client asks.
+    A first page with nothing after it is the whole list: its length is the count, read from no
+    statement."""
+    if after is None and not has_next_page:
+        count = _counted(len(items))
     edges = [Edge(encode_cursor(item.id), item) for item in items]
     return Connection(
         edges=edges,
@@ -77,6 +84,13 @@ def connection(items: Sequence[Any], has_next_page: bool, count: Callable[[], Aw
         ),
         count=count,
     )
+
+
+def _counted(length: int) -> Callable[[], Awaitable[int]]:
+    async def count() -> int:
+        return length
+
+    return count
 
 
 async def paged_connection(
@@ -94,4 +108,4 @@ async def paged_connection(
     async def total() -> int:
         return await asyncio.to_thread(count)
 
-    return connection(page.items, page.has_next_page, total)
+    return connection(page.items, page.has_next_page, total, after=after)

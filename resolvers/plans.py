@@ -41,7 +41,7 @@ async def plans(
     async def total() -> int:
         return await asyncio.to_thread(service.count, ctx.access)
 
-    return connection(page.items, page.has_next_page, total)
+    return connection(page.items, page.has_next_page, total, after=after)
 
 
 async def plan(ctx: RequestContext, _parent: None, args: dict[str, Any]) -> Plan | None:
@@ -86,7 +86,7 @@ async def tasks(
     async def count() -> int:
         return await asyncio.to_thread(ctx.services.tasks.count, ctx.access, parent.id, task_filter)
 
-    return connection(page.items, page.has_next_page, count)
+    return connection(page.items, page.has_next_page, count, after=after)
 
 
 async def dependencies(ctx: RequestContext, parent: Plan, _args: dict[str, Any]) -> list[Dependency]:

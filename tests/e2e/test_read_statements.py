@@ -174,3 +174,29 @@ def test_every_task_s_reach_and_the_critical_path_cost_the_same_statements_at_an
         assert [t["title"] for t in nodes[f"Task {size - 1}"]["downstream"]] == []
         assert {t["title"] for t in nodes["Task 0"]["downstream"]} == {"Task 1", "Task 2"}
     assert counts[5] == counts[30]
+
+
+def test_a_first_page_holding_the_whole_list_is_its_own_total_count(client, app) -> None:
+    """totalCount of a first page with no next page is the page's length: no count is read."""
+    from sqlalchemy import event
+
+    gql = GraphQL(client)
+    plan_id = _plan(app, "counted", 6)
+    _settle(app)
+    counts: list[str] = []
+
+    def note(_conn, _cursor, statement: str, *_args) -> None:
+        if "count(" in statement.lower():
+            counts.append(statement)
+
+    event.listen(app.engine, "before_cursor_execute", note)
+    try:
+        whole = gql(PLANS, {"planId": plan_id, "first": 6}, "PlanTasks")["plan"]["tasks"]
+        assert (whole["totalCount"], whole["pageInfo"]["hasNextPage"], counts) == (6, False, [])
+        part = gql(PLANS, {"planId": plan_id, "first": 4}, "PlanTasks")["plan"]["tasks"]
+        assert (part["totalCount"], part["pageInfo"]["hasNextPage"], len(counts)) == (6, True, 1)
+        after = part["pageInfo"]["endCursor"]
+        rest = gql(PLANS, {"planId": plan_id, "first": 4, "after": after}, "PlanTasks")["plan"]["tasks"]
+        assert (rest["totalCount"], len(rest["edges"]), len(counts)) == (6, 2, 2)  # a later page counts
+    finally:
+        event.remove(app.engine, "before_cursor_execute", note)
