@@ -51,7 +51,8 @@ bench: install
 	$(BIN)/python -m bench
 
 # A bounded load (four phases of 10 s) against a local `planner serve` on PostgreSQL; prints
-# p50/p95/p99, throughput, 503s and /healthz latency. PLANNER_LOAD_URL targets a running server.
+# p50/p95/p99, throughput, 503s and /healthz latency. PLANNER_LOAD_URL targets a running server;
+# LOAD_ARGS="--baseline-ref REF" measures commit REF first and prints the ratios against it.
 load: install
 	url="$$(bash scripts/ensure-postgres.sh | tail -n 1)" && \
 		PLANNER_LOAD_POSTGRES_URL="$$url" $(BIN)/python -m bench.load $(LOAD_ARGS)

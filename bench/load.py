@@ -17,7 +17,12 @@ a process of its own, and by the server's request log):
 4. costly: 8 clients asking, one after the other, the costliest document the server admits (the
    seeded plan's tasks with their graph fields, with ``first`` halved until it is admitted).
 
+With ``--baseline-ref REF`` the code of that commit (a temporary git worktree, served with this
+environment's packages) goes through the same phases first, and the capacity and overload
+throughputs are printed against it: a baseline measured in the same run.
+
     .venv/bin/python -m bench.load [--seconds 10] [--tasks 150] [--max-in-flight N] [--workers N]
+        [--baseline-ref REF]
 """
 
 from __future__ import annotations
@@ -268,8 +273,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _local_server(args: argparse.Namespace) -> Iterator[tuple[str, Path]]:
-    """A `planner serve --demo` on a database of its own, dropped afterwards."""
+def _local_server(args: argparse.Namespace, source: Path = REPO) -> Iterator[tuple[str, Path]]:
+    """A `planner serve --demo` of the code in ``source`` on a database of its own, dropped afterwards."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -296,7 +301,7 @@ def _local_server(args: argparse.Namespace) -> Iterator[tuple[str, Path]]:
         command = [sys.executable, "-m", "adapters.cli", "serve", "--demo", "--port", str(port)]
         command += ["--workers", str(args.workers)]
         with log_path.open("wb") as log:
-            server = subprocess.Popen(command, env=env, stdout=log, stderr=log, cwd=REPO)
+            server = subprocess.Popen(command, env=env, stdout=log, stderr=log, cwd=source)
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 90
@@ -353,7 +358,8 @@ class ServerLog:
         return found
 
 
-async def _phases(base: str, plan_id: str, args: argparse.Namespace, log: ServerLog) -> None:
+async def _phases(base: str, plan_id: str, args: argparse.Namespace, log: ServerLog) -> dict[str, float]:
+    """Runs the four phases; answers each phase's throughput (requests answered 200 a second)."""
     ready = httpx.get(f"{base}/readyz", timeout=5).json()
     admits = int(ready.get("load", {}).get("maxInFlight", 4)) * args.workers
     print(f"load: the server admits {admits} requests at once ({args.workers} process(es))")
@@ -370,16 +376,42 @@ async def _phases(base: str, plan_id: str, args: argparse.Namespace, log: Server
     measured = capacity.statuses[200] / capacity.elapsed_s if capacity.elapsed_s else 1.0
     print(f"load: capacity about {measured:.1f} PlanTasks(first: 100) a second")
 
+    ran: list[Phase] = []
     for name, share in (("steady", 0.7), ("overload", 2.0)):
         rate = max(1.0, measured * share)
         phase = Phase(name, rate)
         await run(phase, _open_loop(base, phase, rate, args.seconds, body))
+        ran.append(phase)
 
     first = _costliest(base, plan_id, 500)
     print(f"load: 8 clients asking the costliest admitted document (tasks(first: {first}) with graph fields)")
     costly = Phase("costly", None)
     costly_body = {"query": COSTLY, "variables": {"planId": plan_id, "first": first}}
     await run(costly, _closed_loop(base, costly, 8, args.seconds, costly_body))
+    return {p.name: p.statuses[200] / p.elapsed_s if p.elapsed_s else 0.0 for p in (capacity, *ran, costly)}
+
+
+def _run_local(args: argparse.Namespace, source: Path) -> dict[str, float]:
+    with _local_server(args, source) as (base, log_path):
+        started = time.perf_counter()
+        plan_id = _seed(base, args.tasks)
+        print(f"load: seeded a plan of {args.tasks} tasks in {time.perf_counter() - started:.1f} s")
+        return asyncio.run(_phases(base, plan_id, args, ServerLog(log_path)))
+
+
+@contextmanager
+def _checkout(ref: str) -> Iterator[Path]:
+    """The code of ``ref`` in a temporary git worktree (served with this environment's packages)."""
+    folder = Path(tempfile.mkdtemp(prefix="planner-baseline-"))
+    command = ["git", "-C", str(REPO), "worktree", "add", "--detach", str(folder), ref]
+    added = subprocess.run(command, check=False, capture_output=True, text=True)
+    if added.returncode != 0:
+        raise SystemExit(f"load: cannot check out {ref}: {added.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        remove = ["git", "-C", str(REPO), "worktree", "remove", "--force", str(folder)]
+        subprocess.run(remove, check=False, capture_output=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -388,11 +420,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", type=int, default=150, help="tasks in the seeded plan (at most 1000)")
     parser.add_argument("--max-in-flight", type=int, default=None, help="PLANNER_MAX_IN_FLIGHT of the local server")
     parser.add_argument("--workers", type=int, default=1, help="processes of the server (local: started so)")
+    parser.add_argument(
+        "--baseline-ref",
+        default=None,
+        help="a git commit to measure first, the same way, as the baseline of the ratios (local servers only)",
+    )
     args = parser.parse_args(argv)
     args.seconds = min(max(args.seconds, 1.0), 120.0)
     args.tasks = min(max(args.tasks, 1), 1000)
     args.workers = min(max(args.workers, 1), 16)
     remote = os.environ.get("PLANNER_LOAD_URL")
+    if remote and args.baseline_ref:
+        raise SystemExit("load: --baseline-ref starts both servers itself; unset PLANNER_LOAD_URL")
     if remote:
         base = remote.rstrip("/")
         host = httpx.URL(base).host
@@ -401,11 +440,18 @@ def main(argv: list[str] | None = None) -> int:
         plan_id = _seed(base, args.tasks)
         asyncio.run(_phases(base, plan_id, args, ServerLog(None)))
         return 0
-    with _local_server(args) as (base, log_path):
-        started = time.perf_counter()
-        plan_id = _seed(base, args.tasks)
-        print(f"load: seeded a plan of {args.tasks} tasks in {time.perf_counter() - started:.1f} s")
-        asyncio.run(_phases(base, plan_id, args, ServerLog(log_path)))
+    baseline = None
+    if args.baseline_ref:
+        with _checkout(args.baseline_ref) as source:
+            print(f"load: the baseline, {args.baseline_ref}, served from {source}")
+            baseline = _run_local(args, source)
+        print(f"load: this checkout ({REPO})")
+    measured = _run_local(args, REPO)
+    if baseline is not None:
+        print(f"load: this checkout against {args.baseline_ref}, measured in this run:")
+        for name in ("capacity", "overload"):
+            ratio = measured[name] / baseline[name] if baseline[name] else float("inf")
+            print(f"  {name:<9} {measured[name]:6.1f}/s against {baseline[name]:6.1f}/s: {ratio:4.2f}x")
     print(
         "load: the load generator shares this machine's CPUs with the server "
         f"({os.cpu_count()} here); times include its own overhead"
