@@ -3,8 +3,9 @@
 A query's resolvers call many services, and each service call opens a unit of work: on
 PostgreSQL that is a connection checkout with its ping, a BEGIN and a ROLLBACK, three round
 trips around each handful of statements, and reads that each see another moment of the store.
-Inside ``shared_reads(engine)`` (the local server enters it for every query operation,
-``adapters.asgi.read_transaction``), every unit of work the services open is a block on one
+Inside ``shared_reads(engine)`` (the local server enters it for every query operation sent over
+HTTP, ``adapters.asgi.read_transaction``; the AppSync handler for a query field's invocation),
+every unit of work the services open is a block on one
 read-only transaction instead, opened on first use and closed when the query ends:
 
 - its statements see one snapshot of the store (PostgreSQL REPEATABLE READ; on SQLite a
@@ -14,8 +15,9 @@ read-only transaction instead, opened on first use and closed when the query end
   a block opened inside another on the same thread joins it;
 - a statement the store fails ends the transaction once its blocks leave (PostgreSQL refuses
   every statement after an error), and the next block opens another; other errors leave it;
-- ``commit()`` is refused: a query writes nothing. Writers (mutations, the projection, the
-  simulation workers, the agent) run outside the scope and get their own units of work.
+- writing is refused (PostgreSQL refuses the statement, SQLite the ``commit()``): a query writes
+  nothing. Writers (mutations, the projection, the simulation workers, the agent) run outside
+  the scope and get their own units of work.
 
 The scope is a context variable: worker threads started by ``asyncio.to_thread`` and the
 DataLoaders' batches run in copies of the query's context and see it; threads of their own

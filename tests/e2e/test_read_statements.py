@@ -4,6 +4,7 @@ page's dependencies and their far-end tasks are prefetched with it (issue 14).""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from planning.principal import Principal
 from resolvers.ids import to_global_id
@@ -29,20 +30,28 @@ def _settle(app) -> None:
         time.sleep(0.05)
 
 
-def test_plan_tasks_issues_the_same_statements_for_5_and_200_tasks(client, app, count_statements) -> None:
-    gql = GraphQL(client)
-    plans = {5: _plan(app, "five", 5), 200: _plan(app, "two hundred", 200)}
+def _read_by_size(app, count_statements, sizes: tuple[int, ...], ask) -> dict[int, tuple[Any, int]]:
+    """For a plan of each size (``_plan``): what ``ask(plan_id)`` answered and the statements it cost."""
+    plans = {size: _plan(app, f"{size} tasks", size) for size in sizes}
     _settle(app)
-    counts = {}
+    found = {}
     for size, plan_id in plans.items():
         counter = count_statements()
-        data = gql(PLANS, {"planId": plan_id, "first": 200}, "PlanTasks")
-        counts[size] = counter.count
+        found[size] = (ask(plan_id), counter.count)
+    return found
+
+
+def test_plan_tasks_issues_the_same_statements_for_5_and_200_tasks(client, app, count_statements) -> None:
+    gql = GraphQL(client)
+    read = _read_by_size(
+        app, count_statements, (5, 200), lambda plan_id: gql(PLANS, {"planId": plan_id, "first": 200}, "PlanTasks")
+    )
+    for size, (data, _statements) in read.items():
         nodes = [e["node"] for e in data["plan"]["tasks"]["edges"]]
         assert len(nodes) == size
         assert [t["title"] for t in nodes[3]["dependsOn"]] == ["Task 2"]
         assert [t["title"] for t in nodes[3]["dependents"]] == ["Task 4", "Task 5"][: size - 4]
-    assert counts[5] == counts[200]
+    assert read[5][1] == read[200][1]
 
 
 def test_a_page_prefetches_its_neighbours_beyond_the_page(client, app) -> None:
@@ -161,19 +170,15 @@ def test_every_task_s_reach_and_the_critical_path_cost_the_same_statements_at_an
     """Lists of tasks (a critical path, each task's upstream and downstream) are read together:
     one read for all of them, whatever the number of tasks (resolvers.loaders.TaskListLoader)."""
     gql = GraphQL(client)
-    plans = {5: _plan(app, "reach five", 5), 30: _plan(app, "reach thirty", 30)}
-    _settle(app)
-    counts = {}
-    for size, plan_id in plans.items():
-        counter = count_statements()
-        plan = gql(REACH, {"planId": plan_id}, "Reach")["plan"]
-        counts[size] = counter.count
+    read = _read_by_size(app, count_statements, (5, 30), lambda plan_id: gql(REACH, {"planId": plan_id}, "Reach"))
+    for size, (data, _statements) in read.items():
+        plan = data["plan"]
         nodes = {e["node"]["title"]: e["node"] for e in plan["tasks"]["edges"]}
         assert [t["title"] for t in plan["criticalPath"]["tasks"]] == [f"Task {i}" for i in range(size)]
         assert sorted(t["title"] for t in nodes["Task 3"]["upstream"]) == ["Task 0", "Task 1", "Task 2"]
         assert [t["title"] for t in nodes[f"Task {size - 1}"]["downstream"]] == []
         assert {t["title"] for t in nodes["Task 0"]["downstream"]} == {"Task 1", "Task 2"}
-    assert counts[5] == counts[30]
+    assert read[5][1] == read[30][1]
 
 
 def test_a_first_page_holding_the_whole_list_is_its_own_total_count(client, app) -> None:
