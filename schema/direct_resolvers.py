@@ -22,6 +22,7 @@ of a read.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +39,7 @@ from graphql import (
 from resolvers import plans
 from resolvers.codec import round_trip
 from resolvers.registry import RESOLVERS, Resolver
+from schema.executor import reads_source
 
 #: Entries a context's memo holds at most (two per parent: the object and what it became).
 MEMO_LIMIT = 20_000
@@ -85,6 +87,9 @@ def direct_resolvers(schema: GraphQLSchema, *, parents_as_json: bool = False) ->
             raise LookupError(f"the registry resolves {type_name}.{field_name}, which the schema does not have")
         aware = _SELECTION_AWARE.get((type_name, field_name))
         field.resolve = _direct(resolver, aware, parents_as_json=parents_as_json)
+        if aware is None and not inspect.iscoroutinefunction(resolver):
+            # It may answer at once: schema.executor asks it so when the field is a leaf.
+            reads_source(field.resolve, _immediate(resolver, parents_as_json=parents_as_json))
 
 
 def _direct(
@@ -99,6 +104,14 @@ def _direct(
         return call(info.context, root, args)
 
     return resolve_directly
+
+
+def _immediate(resolver: Resolver, *, parents_as_json: bool) -> Callable[[Any, Any], Any]:
+    """``resolver`` as ``schema.executor`` asks a leaf field: (context, parent) to the value, or an
+    awaitable when it is not at hand."""
+    if parents_as_json:
+        return lambda context, root: resolver(context, as_json_parent(context, root), {})
+    return lambda context, root: resolver(context, root, {})
 
 
 def selects_any(info: GraphQLResolveInfo, names: tuple[str, ...]) -> bool:

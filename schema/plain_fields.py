@@ -15,6 +15,8 @@ from graphql import GraphQLObjectType, GraphQLSchema
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+from schema.executor import reads_attribute
+
 
 def plain_fields(schema: GraphQLSchema, default_resolver: Callable[[Any, str], Any]) -> None:
     """Give every plain field of ``schema`` (Strawberry's "basic" fields: no resolver, no
@@ -40,4 +42,4 @@ def _attribute(name: str) -> Callable[..., Any]:
     def resolve_attribute(source: Any, _info: Any, **_kwargs: Any) -> Any:
         return getattr(source, name)
 
-    return resolve_attribute
+    return reads_attribute(resolve_attribute, name)

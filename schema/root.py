@@ -21,6 +21,7 @@ from schema.appsync_directives import iam_only
 from schema.arguments import graphql_args
 from schema.direct_resolvers import direct_resolvers
 from schema.error_codes import ErrorCodes
+from schema.executor import PlannerExecutor
 from schema.limits import DEFAULT_LIMITS, DocumentLimits, SchemaLimits
 from schema.plain_fields import plain_fields
 from schema.scalars import SCALARS
@@ -330,6 +331,8 @@ def build_schema(
         types=[PlanType, TaskType, DependencyType, ExternalEventType, SimulationType, ProposedActionType],
         extensions=extensions,  # type: ignore[arg-type]
         config=StrawberryConfig(scalar_map=SCALARS, disable_field_suggestions=production),
+        # Leaves that only read their parent answered in one step (schema.executor).
+        execution_context_class=PlannerExecutor,
     )
     # The registry's fields resolved by direct calls of their resolvers, not through Strawberry's wrappers.
     direct_resolvers(schema._schema, parents_as_json=parents_as_json)
