@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import Connection, delete, func, or_, select, update
+from sqlalchemy import Connection, Row, delete, func, or_, select, update
 
 from adapters.sql.one_of import one_of
+from adapters.sql.row_memo import RowMemo
 from adapters.sql.rows import plan_from_row, plan_values
 from adapters.sql.tables import (
     external_event_tasks,
@@ -35,8 +37,7 @@ class SqlPlanRepository:
     def get_many(self, plan_ids: Sequence[str]) -> list[Plan]:
         if not plan_ids:
             return []
-        rows = self._conn.execute(select(plans).where(one_of(self._conn, plans.c.id, plan_ids))).mappings()
-        return [plan_from_row(r) for r in rows]
+        return _plans_of(self._conn.execute(select(plans).where(one_of(self._conn, plans.c.id, plan_ids))))
 
     def lock(self, plan_id: str) -> Plan | None:
         row = self._conn.execute(select(plans).where(plans.c.id == plan_id).with_for_update()).mappings().first()
@@ -86,7 +87,7 @@ class SqlPlanRepository:
             )
         if after is not None:
             query = query.where(plans.c.id > after)
-        return [plan_from_row(r) for r in self._conn.execute(query).mappings()]
+        return _plans_of(self._conn.execute(query))
 
     def count(self, *, member_id: str | None = None) -> int:
         if member_id is None:
@@ -97,3 +98,12 @@ class SqlPlanRepository:
     def find_by_planner_id(self, planner_plan_id: str) -> Plan | None:
         row = self._conn.execute(select(plans).where(plans.c.planner_plan_id == planner_plan_id)).mappings().first()
         return plan_from_row(row) if row else None
+
+
+#: Plans by their row's values (adapters.sql.row_memo): an unchanged plan is made once.
+PLANS: RowMemo[Plan] = RowMemo(plan_from_row)
+
+
+def _plans_of(rows: Iterable[Row[Any]]) -> list[Plan]:
+    # The holidays column reads as a list: a tuple of it keys the memo.
+    return [PLANS(tuple(tuple(v) if isinstance(v, list) else v for v in row), row._mapping) for row in rows]

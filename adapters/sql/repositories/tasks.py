@@ -1,16 +1,41 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, delete, exists, func, select, update
 
 from adapters.sql.one_of import one_of
+from adapters.sql.row_memo import RowMemo
 from adapters.sql.rows import task_from_row, task_values
 from adapters.sql.tables import task_assignees, tasks
 from planning.model import Task
 from planning.ports import TaskFilter
+
+#: What a ``Task`` is made of (``task_from_row``); not the Planner sync's own columns.
+_TASK_COLUMNS = tuple(
+    tasks.c[name]
+    for name in (
+        "id",
+        "plan_id",
+        "planner_task_id",
+        "title",
+        "status",
+        "percent_complete",
+        "start_date",
+        "due_date",
+        "duration_days",
+        "optimistic_days",
+        "most_likely_days",
+        "pessimistic_days",
+        "version",
+        "created_at",
+        "updated_at",
+    )
+)
+#: Tasks by their row's values and assignees (adapters.sql.row_memo): an unchanged task is made once.
+TASKS: RowMemo[Task] = RowMemo(task_from_row)
 
 
 class SqlTaskRepository:
@@ -38,7 +63,7 @@ class SqlTaskRepository:
     def get_many(self, task_ids: Sequence[str]) -> list[Task]:
         if not task_ids:
             return []
-        return self._load(select(tasks).where(one_of(self._conn, tasks.c.id, task_ids)))
+        return self._load(select(*_TASK_COLUMNS).where(one_of(self._conn, tasks.c.id, task_ids)))
 
     def update(self, task: Task) -> bool:
         result = self._conn.execute(
@@ -59,10 +84,10 @@ class SqlTaskRepository:
         return self._conn.execute(query).rowcount == 1
 
     def for_plan(self, plan_id: str) -> list[Task]:
-        return self._load(select(tasks).where(tasks.c.plan_id == plan_id).order_by(tasks.c.id))
+        return self._load(select(*_TASK_COLUMNS).where(tasks.c.plan_id == plan_id).order_by(tasks.c.id))
 
     def page(self, plan_id: str, task_filter: TaskFilter, after: str | None, limit: int) -> list[Task]:
-        query = select(tasks).where(*_filter_clauses(plan_id, task_filter)).order_by(tasks.c.id).limit(limit)
+        query = select(*_TASK_COLUMNS).where(*_filter_clauses(plan_id, task_filter)).order_by(tasks.c.id).limit(limit)
         if after is not None:
             query = query.where(tasks.c.id > after)
         return self._load(query)
@@ -82,7 +107,9 @@ class SqlTaskRepository:
         return {plan_id: int(n) for plan_id, n in self._conn.execute(query)}
 
     def find_by_planner_id(self, plan_id: str, planner_task_id: str) -> Task | None:
-        found = self._load(select(tasks).where(tasks.c.plan_id == plan_id, tasks.c.planner_task_id == planner_task_id))
+        found = self._load(
+            select(*_TASK_COLUMNS).where(tasks.c.plan_id == plan_id, tasks.c.planner_task_id == planner_task_id)
+        )
         return found[0] if found else None
 
     def _write_assignees(self, task: Task) -> None:
@@ -93,10 +120,10 @@ class SqlTaskRepository:
             )
 
     def _load(self, query: Select[Any]) -> list[Task]:
-        rows: list[Mapping[str, Any]] = list(self._conn.execute(query).mappings())
+        rows = self._conn.execute(query).all()
         if not rows:
             return []
-        ids = [r["id"] for r in rows]
+        ids = [r.id for r in rows]
         assignees: dict[str, list[str]] = defaultdict(list)
         for task_id, assignee in self._conn.execute(
             select(task_assignees.c.task_id, task_assignees.c.assignee)
@@ -104,7 +131,11 @@ class SqlTaskRepository:
             .order_by(task_assignees.c.task_id, task_assignees.c.position)
         ):
             assignees[task_id].append(assignee)
-        return [task_from_row(r, assignees.get(r["id"], ())) for r in rows]
+        made = []
+        for row in rows:
+            names = tuple(assignees.get(row.id, ()))
+            made.append(TASKS((tuple(row), names), row._mapping, names))
+        return made
 
 
 def _filter_clauses(plan_id: str, task_filter: TaskFilter) -> list[ColumnElement[bool]]:

@@ -8,7 +8,7 @@ import pytest
 
 from adapters.bootstrap import Application, bootstrap
 from adapters.config import Settings
-from planning.commands import AddDependency, CreatePlan, CreateTask, IngestExternalEvent, UpdateTask
+from planning.commands import AddDependency, CreatePlan, CreateTask, IngestExternalEvent, UpdatePlan, UpdateTask
 from planning.errors import DomainError, ErrorCode
 from planning.model import Severity, TaskStatus, ThreePointEstimate, WorkCalendar
 from planning.ports import TaskFilter
@@ -71,6 +71,24 @@ def test_update_round_trip_reorders_assignees_and_bumps_version(app: Application
     assert stored == updated
     assert stored is not None
     assert stored.assignees == ("c", "a")
+
+
+def test_reads_after_a_change_answer_the_change(app: Application) -> None:
+    """Rows are made into objects once per distinct row (adapters.sql.row_memo): a changed row,
+    read again, is never answered by the object made before the change."""
+    plan = app.services.plans.create(CreatePlan("P"), PLANNER)
+    task = app.services.tasks.create(CreateTask(plan.id, "T", duration_days=1, assignees=("a",)), PLANNER)
+    for _ in range(2):
+        assert app.services.tasks.get_many(ADMIN, [task.id]) == [task]
+        assert app.services.plans.get_many(ADMIN, [plan.id]) == [plan]
+    app.services.tasks.update(UpdateTask(task.id, {"title": "T2"}), PLANNER)
+    app.services.tasks.update(UpdateTask(task.id, {"assignees": ("b", "a")}), PLANNER)
+    app.services.plans.update(UpdatePlan(plan.id, {"name": "P2", "holidays": [date(2026, 12, 25)]}), PLANNER)
+    [read_task] = app.services.tasks.get_many(ADMIN, [task.id])
+    [read_plan] = app.services.plans.get_many(ADMIN, [plan.id])
+    assert (read_task.title, read_task.assignees, read_task.version) == ("T2", ("b", "a"), 3)
+    assert (read_plan.name, read_plan.calendar.holidays) == ("P2", frozenset({date(2026, 12, 25)}))
+    assert [p.name for p in app.services.plans.page(ADMIN, None, 10).items] == ["P2"]
 
 
 def test_dependency_round_trip(app: Application) -> None:
