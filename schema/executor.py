@@ -1,23 +1,26 @@
-"""The executor: graphql-core's, with the leaves that only read their parent answered in one step.
+"""The executor: graphql-core's, with the fields that only read their parent answered in one step.
 
 graphql-core completes every field the same way: a path, a resolve-info object of sixteen members,
 the resolver's call, two awaitable checks, a walk down the type's wrappers to the scalar's
-coercion. For an answer of hundreds of tasks, each with a dozen scalar fields, that is most of a
-read (``bench/graphql_bench.py``). Yet most of those fields only read an attribute of their parent
-(``title``, ``status``: ``schema.plain_fields``) or answer at once from what the request holds (a
-global ``id``, a primed ``taskCount``, ``slackDays`` of a forecast read already: the registry's
-resolvers that are not coroutine functions, ``schema.direct_resolvers``), and their answer can be
-nothing but a scalar, an enum or a list of them.
+coercion, and for an object the same again for each of its fields. For an answer of hundreds of
+tasks, each with a dozen scalar fields, that is most of a read (``bench/graphql_bench.py``). Yet
+most fields only read an attribute of their parent (``title``, ``status``, an edge's ``node``:
+``schema.plain_fields``) or answer at once from what the request holds (a global ``id``, a primed
+``taskCount``, a page's prefetched ``dependsOn``, ``slackDays`` of a forecast read already: the
+registry's resolvers that are not coroutine functions, ``schema.direct_resolvers``).
 
-``PlannerExecutor`` answers such a leaf with the read and the type's own output coercion, once per
-object, and hands every other field to graphql-core, in the order the document asked for them.
-What a leaf answers is decided once per selection set per request (``_plan``). A value the fast
-step cannot take as it is (an awaitable: not at hand yet; null where the schema says non-null; a
-value the scalar refuses; a read that raises) sends the whole object through graphql-core's own
-path, which reads it again, awaits it and answers any error exactly as it always did. Nothing
-else changes: objects, lists of objects, fields with arguments, ``__typename`` and resolvers that
-await go graphql-core's way; and when a schema extension resolves fields itself (a middleware),
-every field does.
+``PlannerExecutor`` answers such a field with the read and, for a scalar or an enum, the type's own
+output coercion; for an object (or a list of them) whose selected fields are all of that kind,
+with the same step on each object, so that a page's edges, their tasks, estimates and neighbour
+lists complete in one walk. It hands every other field to graphql-core, in the order the document
+asked for them. What each field takes is decided once per selection set per request (``_plan``).
+A value the fast step cannot take as it is (an awaitable: not at hand yet; null where the schema
+says non-null; a value the scalar refuses; an object its type disowns; a read that raises) sends
+the whole object through graphql-core's own path, which reads it again, awaits it and answers any
+error exactly as it always did; the fast step itself never records an error. Fields with
+arguments, ``__typename``, interfaces and unions, deferred fragments and resolvers that await go
+graphql-core's way; and when a schema extension resolves fields itself (a middleware), every field
+does.
 """
 
 from __future__ import annotations
@@ -56,24 +59,27 @@ def reads_source(resolve: Callable[..., Any], read: Callable[[Any, Any], Any]) -
     return resolve
 
 
-class _Leaf(NamedTuple):
-    """How one response key of a selection set is answered without graphql-core's field machinery."""
+class _Fast(NamedTuple):
+    """How one response key of a selection set is answered without graphql-core's field machinery:
+    a leaf by its type's output coercion, an object (or a list of them) by its own fast plan."""
 
     attribute: str | None  # read with getattr, or else
     read: Callable[[Any, Any], Any] | None  # read(context, source)
-    coerce: Callable[[Any], Any]
+    coerce: Callable[[Any], Any] | None  # a leaf's output coercion
+    sub: _Plan | None  # an object's selection, every key of it fast
+    is_type_of: Callable[[Any, Any], Any] | None  # an object type's own check of its values
     non_null: bool
     is_list: bool
     items_non_null: bool
 
 
 class _Plan(NamedTuple):
-    """A selection set's answer: its response keys in order, each a ``_Leaf`` or ``None``
+    """A selection set's answer: its response keys in order, each a ``_Fast`` or ``None``
     (graphql-core's), and the set of the ``None`` keys as graphql-core takes them."""
 
-    keys: tuple[tuple[str, _Leaf | None], ...]
+    keys: tuple[tuple[str, _Fast | None], ...]
     rest: GroupedFieldSet
-    all_leaves: bool
+    all_fast: bool
 
 
 class _Refused(Exception):
@@ -81,7 +87,7 @@ class _Refused(Exception):
 
 
 class PlannerExecutor(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's execution context with leaf fields that read their parent answered in one step."""
+    """Strawberry's execution context with the fields that read their parent answered in one step."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -102,62 +108,94 @@ class PlannerExecutor(StrawberryGraphQLCoreExecutionContext):
         if plan is None:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
         try:
-            leaves = self._leaves(plan, source_value)
+            fast = self._answer(plan, source_value)
         except _Refused:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
-        if plan.all_leaves:
-            return leaves
+        if plan.all_fast:
+            return fast
         rest = super().execute_fields(parent_type, source_value, path, plan.rest, position_context)
         if self.is_awaitable(rest):
-            return _merged_later(plan, leaves, rest)
-        return _merged(plan, leaves, rest)
+            return _merged_later(plan, fast, rest)
+        return _merged(plan, fast, rest)
 
-    def _leaves(self, plan: _Plan, source: Any) -> dict[str, Any]:
+    def _answer(self, plan: _Plan, source: Any) -> dict[str, Any]:
+        """The fast keys of ``plan`` for ``source``; raises ``_Refused`` for anything else."""
         answered: dict[str, Any] = {}
         context = self.context_value
-        for key, leaf in plan.keys:
-            if leaf is None:
+        for key, fast in plan.keys:
+            if fast is None:
                 continue
             try:
-                value = getattr(source, leaf.attribute) if leaf.attribute is not None else leaf.read(context, source)  # type: ignore[misc]
+                value = getattr(source, fast.attribute) if fast.attribute is not None else fast.read(context, source)  # type: ignore[misc]
             except Exception as error:
                 raise _Refused from error
-            if leaf.read is not None and self.is_awaitable(value):
+            if fast.read is not None and self.is_awaitable(value):
                 # Not at hand: graphql-core's path asks again and awaits it.
                 if isinstance(value, Coroutine):
                     value.close()
                 raise _Refused
             if value is None:
-                if leaf.non_null:
+                if fast.non_null:
                     raise _Refused
                 answered[key] = None
-            elif leaf.is_list:
-                answered[key] = _coerced_list(leaf, value)
+            elif fast.is_list:
+                answered[key] = self._list(fast, value)
             else:
-                answered[key] = _coerced(leaf.coerce, value)
+                answered[key] = self._one(fast, value)
         return answered
+
+    def _list(self, fast: _Fast, value: Any) -> list[Any]:
+        if not isinstance(value, list | tuple):
+            raise _Refused
+        answer = []
+        for item in value:
+            if item is None:
+                if fast.items_non_null:
+                    raise _Refused
+                answer.append(None)
+            else:
+                answer.append(self._one(fast, item))
+        return answer
+
+    def _one(self, fast: _Fast, value: Any) -> Any:
+        if fast.sub is not None:
+            if fast.is_type_of is not None and fast.is_type_of(value, None) is not True:
+                raise _Refused
+            return self._answer(fast.sub, value)
+        try:
+            answer = fast.coerce(value)  # type: ignore[misc]
+        except Exception as error:
+            raise _Refused from error
+        if answer is None or answer is Undefined:
+            raise _Refused
+        return answer
 
     def _plan_of(self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> _Plan | None:
         known = self._plans.get(id(grouped_field_set))
         if known is not None:
             return known[1]
-        plan = self._plan(parent_type, grouped_field_set) if self._fast else None
+        plan = None
+        if self._fast:
+            try:
+                plan = self._plan(parent_type, grouped_field_set)
+            except Exception:  # noqa: BLE001 - graphql-core's own path meets it again and answers it
+                plan = None
         self._plans[id(grouped_field_set)] = (grouped_field_set, plan)
         return plan
 
     def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> _Plan | None:
-        keys: list[tuple[str, _Leaf | None]] = []
+        keys: list[tuple[str, _Fast | None]] = []
         rest: GroupedFieldSet = {}
         for key, field_details_list in grouped_field_set.items():
-            leaf = self._leaf(parent_type, field_details_list)
-            keys.append((key, leaf))
-            if leaf is None:
+            fast = self._fast_field(parent_type, field_details_list)
+            keys.append((key, fast))
+            if fast is None:
                 rest[key] = field_details_list
         if len(rest) == len(keys):
             return None
-        return _Plan(tuple(keys), rest, all_leaves=not rest)
+        return _Plan(tuple(keys), rest, all_fast=not rest)
 
-    def _leaf(self, parent_type: GraphQLObjectType, field_details_list: FieldDetailsList) -> _Leaf | None:
+    def _fast_field(self, parent_type: GraphQLObjectType, field_details_list: FieldDetailsList) -> _Fast | None:
         node = field_details_list[0].node
         if node.arguments or node.name.value.startswith("__"):
             return None
@@ -168,61 +206,48 @@ class PlannerExecutor(StrawberryGraphQLCoreExecutionContext):
         read = getattr(field.resolve, READS_SOURCE, None)
         if attribute is None and read is None:
             return None
-        return _leaf_of_type(field.type, attribute, read)
+        non_null, is_list, items_non_null, named = _unwrapped(field.type)
+        if is_list is None:
+            return None  # a list of lists
+        if is_leaf_type(named):
+            leaf: GraphQLLeafType = named  # type: ignore[assignment]
+            return _Fast(attribute, read, leaf.coerce_output_value, None, None, non_null, is_list, items_non_null)
+        if not isinstance(named, GraphQLObjectType):
+            return None  # an interface or a union: the runtime type decides the selection
+        grouped, new_defer_usages, *_ = self.collect_subfields(named, field_details_list)
+        if new_defer_usages:
+            return None
+        sub = self._plan_of(named, grouped)
+        if sub is None or not sub.all_fast:
+            return None
+        return _Fast(attribute, read, None, sub, named.is_type_of, non_null, is_list, items_non_null)
 
 
-def _leaf_of_type(
-    field_type: GraphQLOutputType, attribute: str | None, read: Callable[[Any, Any], Any] | None
-) -> _Leaf | None:
+def _unwrapped(field_type: GraphQLOutputType) -> tuple[bool, bool | None, bool, GraphQLOutputType]:
+    """(non-null, a list — None for a list of lists —, its items non-null, the named type)."""
     non_null = isinstance(field_type, GraphQLNonNull)
     inner = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
-    is_list = isinstance(inner, GraphQLList)
-    items_non_null = False
-    if isinstance(inner, GraphQLList):
-        item = inner.of_type
-        items_non_null = isinstance(item, GraphQLNonNull)
-        inner = item.of_type if isinstance(item, GraphQLNonNull) else item
-    if not is_leaf_type(inner):
-        return None
-    leaf_type: GraphQLLeafType = inner  # type: ignore[assignment]
-    return _Leaf(attribute, read, leaf_type.coerce_output_value, non_null, is_list, items_non_null)
+    if not isinstance(inner, GraphQLList):
+        return non_null, False, False, inner
+    item = inner.of_type
+    items_non_null = isinstance(item, GraphQLNonNull)
+    item = item.of_type if isinstance(item, GraphQLNonNull) else item
+    if isinstance(item, GraphQLList):
+        return non_null, None, items_non_null, item
+    return non_null, True, items_non_null, item
 
 
-def _coerced(coerce: Callable[[Any], Any], value: Any) -> Any:
-    try:
-        answer = coerce(value)
-    except Exception as error:
-        raise _Refused from error
-    if answer is None or answer is Undefined:
-        raise _Refused
-    return answer
-
-
-def _coerced_list(leaf: _Leaf, value: Any) -> list[Any]:
-    if not isinstance(value, list | tuple):
-        raise _Refused
-    answer = []
-    for item in value:
-        if item is None:
-            if leaf.items_non_null:
-                raise _Refused
-            answer.append(None)
-        else:
-            answer.append(_coerced(leaf.coerce, item))
-    return answer
-
-
-def _merged(plan: _Plan, leaves: dict[str, Any], rest: dict[str, Any]) -> dict[str, Any]:
-    """The answer in the document's order: the leaves' and graphql-core's keys (a field graphql-core
-    left out, such as one the schema does not have, stays out)."""
+def _merged(plan: _Plan, fast: dict[str, Any], rest: dict[str, Any]) -> dict[str, Any]:
+    """The answer in the document's order: the fast step's and graphql-core's keys (a field
+    graphql-core left out, such as one the schema does not have, stays out)."""
     answer: dict[str, Any] = {}
-    for key, leaf in plan.keys:
-        if leaf is not None:
-            answer[key] = leaves[key]
+    for key, how in plan.keys:
+        if how is not None:
+            answer[key] = fast[key]
         elif key in rest:
             answer[key] = rest[key]
     return answer
 
 
-async def _merged_later(plan: _Plan, leaves: dict[str, Any], rest: Any) -> dict[str, Any]:
-    return _merged(plan, leaves, await rest)
+async def _merged_later(plan: _Plan, fast: dict[str, Any], rest: Any) -> dict[str, Any]:
+    return _merged(plan, fast, await rest)

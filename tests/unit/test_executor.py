@@ -28,13 +28,32 @@ class Colour(enum.Enum):
 
 
 @strawberry.type
-class Item:
+class Part:
+    code: str
+    weight: int
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, Part) and obj.code != "disowned"
+
+
+@strawberry.interface
+class Named:
+    name: str
+
+
+@strawberry.type
+class Item(Named):
     name: str
     size: int
     colour: Colour
     tags: list[str]
     note: str | None
     label: str  # answered by a marked resolver below: at once, or an awaitable
+    main: Part | None
+    parts: list[Part]
+    spare: list[Part | None]
+    alias: Named | None
 
     @strawberry.field
     def shouted(self) -> str:
@@ -54,6 +73,10 @@ def _item(**changes: Any) -> Item:
         "tags": ["x", "y"],
         "note": None,
         "label": "L",
+        "main": Part(code="m", weight=1),
+        "parts": [Part(code="p1", weight=2), Part(code="p2", weight=3)],
+        "spare": [None, Part(code="s", weight=4)],
+        "alias": None,
     }
     values.update(changes)
     return Item(**values)
@@ -75,10 +98,12 @@ def _label(context: Any, source: Item) -> Any:
 RESOLVED_BY_GRAPHQL_CORE: list[str] = []
 
 
-def _schema(*, planner: bool, extensions: list[Any] | None = None) -> strawberry.Schema:
+def _schema(
+    *, planner: bool, extensions: list[Any] | None = None, executor: type[PlannerExecutor] = PlannerExecutor
+) -> strawberry.Schema:
     schema = strawberry.Schema(
         query=Query,
-        execution_context_class=PlannerExecutor if planner else None,
+        execution_context_class=executor if planner else None,
         extensions=extensions or [],
     )
     core: GraphQLSchema = schema._schema
@@ -108,7 +133,9 @@ def _both(document: str, items: list[Item], extensions: Callable[[], list[Any]] 
     return answers[0], answers[1]
 
 
-ALL_FIELDS = """{ items { label size ...F shouted kind: __typename again: name colour tags note } }
+ALL_FIELDS = """{ items { label size ...F shouted kind: __typename again: name colour tags note
+  main { code weight } parts { code ... on Part { weight } } spare { weight }
+  alias { name ... on Item { size } } } }
 fragment F on Item { name size }"""
 
 
@@ -118,7 +145,21 @@ def test_answers_and_their_order_are_graphql_cores() -> None:
     assert planner == plain
     assert not plain[1]
     first = planner[0]["items"][1]
-    assert list(first) == ["label", "size", "name", "shouted", "kind", "again", "colour", "tags", "note"]
+    assert list(first) == [
+        "label",
+        "size",
+        "name",
+        "shouted",
+        "kind",
+        "again",
+        "colour",
+        "tags",
+        "note",
+        "main",
+        "parts",
+        "spare",
+        "alias",
+    ]
     assert first == {
         "label": "L",
         "size": 1,
@@ -129,6 +170,10 @@ def test_answers_and_their_order_are_graphql_cores() -> None:
         "colour": "RED",
         "tags": ["t1"],
         "note": "n",
+        "main": {"code": "m", "weight": 1},
+        "parts": [{"code": "p1", "weight": 2}, {"code": "p2", "weight": 3}],
+        "spare": [None, {"weight": 4}],
+        "alias": None,
     }
 
 
@@ -140,11 +185,16 @@ def test_answers_and_their_order_are_graphql_cores() -> None:
         {"colour": "green"},  # a value the enum does not have
         {"tags": ["x", None]},  # null inside a list of non-null items
         {"tags": 7},  # not a list
+        {"parts": [Part(code="p", weight=1), None]},  # null inside a list of non-null objects
+        {"parts": [Part(code="p", weight="heavy")]},  # a refused scalar inside an object of a list
+        {"main": Part(code="disowned", weight=1)},  # an object its type disowns
+        {"main": "not a part"},  # not an object at all
+        {"spare": [Part(code="s", weight=None)]},  # null for a non-null field of a nullable item
     ],
-    ids=["null", "scalar", "enum", "list-item", "not-a-list"],
+    ids=["null", "scalar", "enum", "list-item", "not-a-list", "null-object", "deep", "disowned", "wrong", "item"],
 )
 def test_values_the_fast_step_refuses_get_graphql_cores_errors(broken: dict[str, Any]) -> None:
-    items = [_item(), _item(**broken), _item(name="c")]
+    items = [_item(), _item(**broken), _item(name="c", alias=_item(name="inner"))]
     plain, planner = _both(ALL_FIELDS, items)
     assert planner == plain
     assert plain[1], "graphql-core reports the broken value"
@@ -183,3 +233,32 @@ def test_the_fast_step_answers_leaves_without_graphql_cores_resolver() -> None:
     # graphql-core's resolver: every item on the plain run; on PlannerExecutor's, only the item
     # whose label was not at hand (asked again, then awaited).
     assert RESOLVED_BY_GRAPHQL_CORE == ["now", "later", "null", "later"]
+
+
+def test_objects_of_fast_fields_complete_without_graphql_cores_field_machinery() -> None:
+    fields: list[str] = []
+
+    class Counting(PlannerExecutor):
+        def execute_field(self, parent_type: Any, source: Any, field_details_list: Any, *args: Any) -> Any:
+            fields.append(f"{parent_type.name}.{field_details_list[0].node.name.value}")
+            return super().execute_field(parent_type, source, field_details_list, *args)
+
+    schema = _schema(planner=True, executor=Counting)
+    items = [_item(), _item(main=None), _item(spare=[])]
+    result = asyncio.run(
+        schema.execute(
+            "{ items { name main { code } parts { code weight } spare { code } } }", root_value=Query(items=items)
+        )
+    )
+    assert not result.errors
+    assert result.data is not None
+    assert [i["main"] for i in result.data["items"]] == [{"code": "m"}, None, {"code": "m"}]
+    # Not one field went through graphql-core's execute_field: the items, parts and spares (and
+    # here the root field too, a plain attribute of the root value) completed in one step.
+    assert fields == []
+    # A field the fast step does not take sends it graphql-core's way, and the list that holds its
+    # objects: each item's other fields still complete in one step.
+    fields.clear()
+    result = asyncio.run(schema.execute("{ items { main { code } shouted } }", root_value=Query(items=items)))
+    assert not result.errors
+    assert fields == ["Query.items"] + ["Item.shouted"] * 3
