@@ -165,7 +165,6 @@ class _Walk:
         self._sizes: dict[int, int] = {}
         #: By ``id()`` of a fields mapping (kept alive in ``_merged``, or by the caller for the root).
         self._answered: dict[int, list[tuple[str, int, bool, Any, Fields | None]]] = {}
-        self._free: dict[int, bool] = {}
 
     # -- the document ------------------------------------------------------------------------
 
@@ -342,18 +341,14 @@ class _Walk:
     def free_leaves(self, fields: Fields) -> bool:
         """Whether ``fields`` are all leaves that weigh nothing and need no forecast: an answered
         object of them costs its object alone, whatever it holds."""
-        known = self._free.get(id(fields))
-        if known is None:
-            known = self._free[id(fields)] = all(
-                inner is None and weight == 0 and not forecast
-                for _key, weight, forecast, _named, inner in self.answered(fields)
-            )
-        return known
+        return not self.answered(fields)
 
     def answered(self, fields: Fields) -> list[tuple[str, int, bool, Any, Fields | None]]:
         """What ``actual`` needs of each of ``fields``, worked out once per selection (not once per
         answered object): the response key, the field's weight, whether it needs a forecast, its
-        named type and, for an object field, its merged subfields (None for a leaf)."""
+        named type and, for an object field, its merged subfields (None for a leaf). Leaves that
+        weigh nothing and need no forecast (most of a task's) are left out: they add nothing, and
+        an answer of hundreds of objects would look each of them up."""
         known = self._answered.get(id(fields))
         if known is not None:
             return known
@@ -372,7 +367,9 @@ class _Walk:
             named, _ = _unwrap(definition.type)
             forecast = f"{parent.name}.{name}" in self.model.forecast_fields
             inner = None if is_leaf_type(named) else self.children(entries, named)
-            found.append((key, self.weight(parent, name), forecast, named, inner))
+            weight = self.weight(parent, name)
+            if inner is not None or weight or forecast:
+                found.append((key, weight, forecast, named, inner))
         self._answered[id(fields)] = found
         return found
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any, NewType
 
 import strawberry
@@ -30,7 +31,10 @@ def parse_aws_date(value: Any) -> date:
         raise ValueError(f"AWSDate {shown(value)} is not a calendar date") from None
 
 
+@lru_cache(maxsize=8192)
 def serialize_aws_datetime(value: datetime) -> str:
+    """In UTC, to the millisecond. Remembered: an answer of hundreds of tasks writes each task's
+    ``updatedAt`` on every read (equal instants in any zone answer the same text)."""
     value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     text = value.strftime("%Y-%m-%dT%H:%M:%S")
     if value.microsecond:
