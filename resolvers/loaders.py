@@ -226,6 +226,8 @@ class Loaders:
         self.planner_sync_by_plan = PlannerSyncByPlanLoader(services, access)
         #: A prefetched page's tasks' readable neighbours by (task id, predecessors?): ``prime_neighbours``.
         self.neighbours: dict[tuple[str, bool], list[Task]] = {}
+        #: A page of plans' task counts, read with the page (``Query.plans``): no future per plan.
+        self.task_counts: dict[str, int] = {}
 
     def forget_members(self, plan_id: str) -> None:
         """The plan's members changed: what this request read of them (and of the caller's role) is stale."""

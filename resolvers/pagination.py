@@ -4,6 +4,7 @@ import base64
 import binascii
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 from planning.model.limits import storable_problem
@@ -39,7 +40,9 @@ class Connection(Generic[T]):
         return await self.count()
 
 
+@lru_cache(maxsize=16_384)
 def encode_cursor(key: str) -> str:
+    """Remembered: a page of a hundred plans or tasks writes a hundred cursors on every read."""
     return base64.urlsafe_b64encode(f"cursor:{key}".encode()).decode().rstrip("=")
 
 

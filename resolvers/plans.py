@@ -36,7 +36,7 @@ async def plans(
         return page, dict(zip(ids, service.task_counts(ctx.access, ids), strict=True)) if ids else {}
 
     page, counts = await asyncio.to_thread(read)
-    ctx.loaders.task_count_by_plan.prime_many(counts)  # on the loop: the loaders' futures belong to it
+    ctx.loaders.task_counts.update(counts)
 
     async def total() -> int:
         return await asyncio.to_thread(service.count, ctx.access)
@@ -56,8 +56,11 @@ async def plan(ctx: RequestContext, _parent: None, args: dict[str, Any]) -> Plan
 
 
 def task_count(ctx: RequestContext, parent: Plan, _args: dict[str, Any]) -> Any:
-    """The plan's number of tasks: at once when the page primed it, else an awaitable of it."""
-    held = known(ctx.loaders.task_count_by_plan, parent.id)
+    """The plan's number of tasks: at once when the page read it (or a field loaded it), else an
+    awaitable of it."""
+    held = ctx.loaders.task_counts.get(parent.id)
+    if held is None:
+        held = known(ctx.loaders.task_count_by_plan, parent.id)
     return ctx.loaders.task_count_by_plan.load(parent.id) if held is UNKNOWN else held
 
 

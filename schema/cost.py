@@ -165,6 +165,7 @@ class _Walk:
         self._sizes: dict[int, int] = {}
         #: By ``id()`` of a fields mapping (kept alive in ``_merged``, or by the caller for the root).
         self._answered: dict[int, list[tuple[str, int, bool, Any, Fields | None]]] = {}
+        self._leaves: dict[int, list[tuple[str, int, bool]] | None] = {}
 
     # -- the document ------------------------------------------------------------------------
 
@@ -328,20 +329,37 @@ class _Walk:
             value = data[key]
             if inner is None or value is None:
                 continue
-            if self.free_leaves(inner):
+            leaves = self.leaves_of(inner)
+            if not leaves and leaves is not None:
                 # Objects of weightless leaves only (a task's id and title): each costs its object.
                 total += self.object_cost(named) * sum(1 for _ in _objects(value))
                 continue
             for item in _objects(value):
-                cost, needs = self.actual(inner, item)
+                if leaves is None:
+                    cost, needs = self.actual(inner, item)
+                else:  # leaves only (a plan's taskCount): counted here, not by a call per object
+                    cost, needs = 0, False
+                    for leaf_key, leaf_weight, leaf_forecast in leaves:
+                        if leaf_key in item:
+                            cost += leaf_weight
+                            needs = needs or leaf_forecast
                 total += self.object_cost(named) + cost + self.owned_forecast(named, needs)
                 forecast = forecast or (needs and named.name != self.model.forecast_owner)
         return total, forecast
 
-    def free_leaves(self, fields: Fields) -> bool:
-        """Whether ``fields`` are all leaves that weigh nothing and need no forecast: an answered
-        object of them costs its object alone, whatever it holds."""
-        return not self.answered(fields)
+    def leaves_of(self, fields: Fields) -> list[tuple[str, int, bool]] | None:
+        """When every field of ``fields`` that counts is a leaf: those leaves, as (response key,
+        weight, needs a forecast); an empty list when none counts (an answered object of them costs
+        its object alone). None when one is an object."""
+        known = self._leaves.get(id(fields), False)
+        if known is False:
+            answered = self.answered(fields)
+            known = self._leaves[id(fields)] = (
+                [(key, weight, forecast) for key, weight, forecast, _named, inner in answered]
+                if all(inner is None for *_rest, inner in answered)
+                else None
+            )
+        return known
 
     def answered(self, fields: Fields) -> list[tuple[str, int, bool, Any, Fields | None]]:
         """What ``actual`` needs of each of ``fields``, worked out once per selection (not once per

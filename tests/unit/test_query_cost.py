@@ -127,6 +127,23 @@ def test_the_actual_cost_counts_what_was_answered(schema: GraphQLSchema) -> None
     assert requested_cost(schema, document) > actual_cost(schema, document, data)
 
 
+def test_the_actual_cost_of_objects_of_leaves_counts_each_leaf_answered(schema: GraphQLSchema) -> None:
+    """Objects whose selection is leaves only are counted in one loop (schema.cost.leaves_of): the
+    same sums as one object at a time, a leaf left out of an object (another type's fragment)
+    not counted."""
+    query = "{ plans(first: 10) { edges { node { id taskCount name } } } }"
+    plans = [{"node": {"id": str(i), "taskCount": i, "name": "n"}} for i in range(3)]
+    plans.append({"node": {"id": "x", "name": "no count"}})
+    # connection 1 + 4 plans, each 1 + its taskCount (1) when answered
+    assert actual_cost(schema, parse(query), {"plans": {"edges": plans}}) == 1 + 4 + 3
+    forecasts = '{ plan(id: "p") { tasks(first: 10) { edges { node { id slackDays } } } } }'
+    slack = {"plan": {"tasks": {"edges": [{"node": {"id": "a", "slackDays": 1.0}}, {"node": {"id": "b"}}]}}}
+    # plan 1 + the forecast its tasks' slackDays need (once) + connection 1 + 2 tasks
+    assert actual_cost(schema, parse(forecasts), slack) == 1 + FORECAST + 1 + 2
+    none = {"plan": {"tasks": {"edges": [{"node": {"id": "a"}}, {"node": {"id": "b"}}]}}}
+    assert actual_cost(schema, parse(forecasts), none) == 1 + 1 + 2
+
+
 # The document bounds --------------------------------------------------------------------------
 
 
