@@ -122,14 +122,6 @@ class PlanService:
         with self._deps.uow() as uow:
             return Page.of(uow.plans.page(after, limit + 1, member_id=scope), limit)
 
-    def page_with_task_counts(self, caller: Caller, after: str | None, limit: int) -> tuple[Page[Plan], dict[str, int]]:
-        """``page``, with each of its plans' number of tasks (read in the same statement)."""
-        scope = listing_scope(principal_of(caller))
-        with self._deps.uow() as uow:
-            counted = uow.plans.page_with_task_counts(after, limit + 1, member_id=scope)
-        page = Page.of([plan for plan, _count in counted], limit)
-        return page, {plan.id: count for plan, count in counted[: len(page.items)]}
-
     def count(self, caller: Caller) -> int:
         scope = listing_scope(principal_of(caller))
         with self._deps.uow() as uow:

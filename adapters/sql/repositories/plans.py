@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, delete, func, or_, select, update
+from sqlalchemy import Connection, Row, delete, func, or_, select, update
 
 from adapters.sql.one_of import one_of
 from adapters.sql.row_memo import RowMemo
@@ -80,15 +80,14 @@ class SqlPlanRepository:
         return self._conn.execute(delete(plans).where(plans.c.id == plan_id)).rowcount == 1
 
     def page(self, after: str | None, limit: int, *, member_id: str | None = None) -> list[Plan]:
-        return _plans_of(self._conn.execute(_page_query(after, limit, member_id)))
-
-    def page_with_task_counts(
-        self, after: str | None, limit: int, *, member_id: str | None = None
-    ) -> list[tuple[Plan, int]]:
-        # One statement, not a second one grouping the page's tasks: a round trip less a page.
-        counted = select(func.count()).select_from(tasks).where(tasks.c.plan_id == plans.c.id).scalar_subquery()
-        rows = self._conn.execute(_page_query(after, limit, member_id).add_columns(counted.label("task_count"))).all()
-        return list(zip(_plans_of(rows), (int(row.task_count) for row in rows), strict=True))
+        query = select(plans).order_by(plans.c.id).limit(limit)
+        if member_id is not None:
+            query = query.join(
+                plan_members, (plan_members.c.plan_id == plans.c.id) & (plan_members.c.user_id == member_id)
+            )
+        if after is not None:
+            query = query.where(plans.c.id > after)
+        return _plans_of(self._conn.execute(query))
 
     def count(self, *, member_id: str | None = None) -> int:
         if member_id is None:
@@ -99,15 +98,6 @@ class SqlPlanRepository:
     def find_by_planner_id(self, planner_plan_id: str) -> Plan | None:
         row = self._conn.execute(select(plans).where(plans.c.planner_plan_id == planner_plan_id)).mappings().first()
         return plan_from_row(row) if row else None
-
-
-def _page_query(after: str | None, limit: int, member_id: str | None) -> Select[Any]:
-    query = select(plans).order_by(plans.c.id).limit(limit)
-    if member_id is not None:
-        query = query.join(plan_members, (plan_members.c.plan_id == plans.c.id) & (plan_members.c.user_id == member_id))
-    if after is not None:
-        query = query.where(plans.c.id > after)
-    return query
 
 
 #: Plans by their row's values (adapters.sql.row_memo): an unchanged plan is made once.

@@ -5,11 +5,9 @@ from __future__ import annotations
 import pytest
 
 from adapters.bootstrap import Application
-from planning.commands import AddPlanMember, CreatePlan, CreateTask, IngestExternalEvent
+from planning.commands import CreatePlan, CreateTask, IngestExternalEvent
 from planning.model import Severity, TaskStatus
-from planning.model.membership import PlanRole
 from planning.ports import TaskFilter
-from planning.principal import Principal
 from tests.integration.sql.conftest import ADMIN, PLANNER
 
 
@@ -62,26 +60,6 @@ def test_plan_and_event_pages_follow_creation_order(app: Application) -> None:
     rest = app.services.external_events.page(ADMIN, plans[0], page.items[-1].id, 2)
     assert [e.id for e in (*page.items, *rest.items)] == events
     assert (page.has_next_page, rest.has_next_page) == (True, False)
-
-
-def test_plan_pages_with_their_task_counts(app: Application) -> None:
-    """Query.plans with taskCount reads each plan's count in the page's statement; a member sees
-    only their plans, and the count of each."""
-    plans = [app.services.plans.create(CreatePlan(f"P{i}"), PLANNER).id for i in range(4)]
-    for plan_id, tasks in zip(plans, (0, 2, 3, 1), strict=True):
-        for i in range(tasks):
-            app.services.tasks.create(CreateTask(plan_id, f"T{i}", duration_days=1), PLANNER)
-    first, counts = app.services.plans.page_with_task_counts(ADMIN, None, 3)
-    assert [p.id for p in first.items] == plans[:3]
-    assert first.has_next_page
-    assert counts == {plans[0]: 0, plans[1]: 2, plans[2]: 3}
-    rest, rest_counts = app.services.plans.page_with_task_counts(ADMIN, plans[2], 3)
-    assert ([p.id for p in rest.items], rest.has_next_page, rest_counts) == ([plans[3]], False, {plans[3]: 1})
-    assert app.services.plans.task_counts(ADMIN, plans) == [0, 2, 3, 1]
-    vera = Principal("vera@example.com", frozenset({"planner"}))
-    app.services.members.add(AddPlanMember(plans[2], vera.user_id, PlanRole.VIEWER), PLANNER)
-    hers, her_counts = app.services.plans.page_with_task_counts(vera, None, 10)
-    assert ([p.id for p in hers.items], her_counts) == ([plans[2]], {plans[2]: 3})
 
 
 @pytest.fixture
