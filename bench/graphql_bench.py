@@ -44,6 +44,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from adapters.asgi.read_transaction import OneReadTransaction  # noqa: E402
 from adapters.bootstrap import Application, bootstrap  # noqa: E402
 from adapters.config import Settings  # noqa: E402
+from adapters.sql.tables import metadata  # noqa: E402
 from planning.principal import Principal  # noqa: E402
 from resolvers.ids import to_global_id  # noqa: E402
 from schema.root import build_schema  # noqa: E402
@@ -80,6 +81,13 @@ def seed(app: Application, tasks: int, plans: int) -> str:
     deadline = time.monotonic() + 120
     while app.projector.pending() and time.monotonic() < deadline:
         time.sleep(0.05)
+    if app.engine.dialect.name == "postgresql":
+        # As after any bulk load (and as autovacuum does within a minute): statistics, without
+        # which the planner reads a plan's whole outbox history for its last change.
+        with app.engine.connect() as conn:
+            for table in metadata.sorted_tables:
+                conn.exec_driver_sql(f'ANALYZE "{table.name}"')
+            conn.commit()
     return to_global_id("Plan", big.id)
 
 

@@ -129,7 +129,7 @@ class SqlTaskRepository:
             select(task_assignees.c.task_id, task_assignees.c.assignee)
             .where(one_of(self._conn, task_assignees.c.task_id, ids))
             .order_by(task_assignees.c.task_id, task_assignees.c.position)
-        ):
+        ).all():  # all(): one fetch, not one per row
             assignees[task_id].append(assignee)
         made = []
         for row in rows:
