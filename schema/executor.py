@@ -14,13 +14,13 @@ output coercion; for an object (or a list of them) whose selected fields are all
 with the same step on each object, so that a page's edges, their tasks, estimates and neighbour
 lists complete in one walk. It hands every other field to graphql-core, in the order the document
 asked for them. What each field takes is decided once per selection set per request (``_plan``).
-A value the fast step cannot take as it is (an awaitable: not at hand yet; null where the schema
-says non-null; a value the scalar refuses; an object its type disowns; a read that raises) sends
-the whole object through graphql-core's own path, which reads it again, awaits it and answers any
-error exactly as it always did; the fast step itself never records an error. Fields with
-arguments, ``__typename``, interfaces and unions, deferred fragments and resolvers that await go
-graphql-core's way; and when a schema extension resolves fields itself (a middleware), every field
-does.
+A value the fast step cannot take as it is (an awaitable: not at hand yet; an exception returned
+as a value; null where the schema says non-null; a value the scalar refuses; an object its type
+disowns; a read or a type check that raises) sends the whole object through graphql-core's path,
+which reads it again, awaits it and answers any error exactly as it always did; the fast step
+itself never records an error. Fields with arguments, ``__typename``, interfaces and unions,
+deferred fragments, streamed lists and resolvers that await go graphql-core's way; and when a
+schema extension resolves fields itself (a middleware), every field does.
 """
 
 from __future__ import annotations
@@ -96,6 +96,13 @@ class PlannerExecutor(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         self._fast = not (manager is not None and getattr(manager, "middlewares", ()))
 
+    def build_per_event_executor(self, payload: Any) -> Any:
+        """A subscription event's executor (graphql-core's copy of this one) with plans of its own:
+        each event collects its selection sets anew, and a shared cache would keep every event's."""
+        executor = super().build_per_event_executor(payload)
+        executor._plans = {}
+        return executor
+
     def execute_fields(
         self,
         parent_type: GraphQLObjectType,
@@ -129,12 +136,10 @@ class PlannerExecutor(StrawberryGraphQLCoreExecutionContext):
                 value = getattr(source, fast.attribute) if fast.attribute is not None else fast.read(context, source)  # type: ignore[misc]
             except Exception as error:
                 raise _Refused from error
-            if fast.read is not None and self.is_awaitable(value):
-                # Not at hand: graphql-core's path asks again and awaits it.
-                if isinstance(value, Coroutine):
-                    value.close()
+            if fast.read is not None and isinstance(value, Coroutine):
+                value.close()  # made by this read, not at hand: graphql-core's path asks again
                 raise _Refused
-            if value is None:
+            if value is None or value is Undefined:
                 if fast.non_null:
                     raise _Refused
                 answered[key] = None
@@ -149,7 +154,7 @@ class PlannerExecutor(StrawberryGraphQLCoreExecutionContext):
             raise _Refused
         answer = []
         for item in value:
-            if item is None:
+            if item is None or item is Undefined:
                 if fast.items_non_null:
                     raise _Refused
                 answer.append(None)
@@ -158,9 +163,18 @@ class PlannerExecutor(StrawberryGraphQLCoreExecutionContext):
         return answer
 
     def _one(self, fast: _Fast, value: Any) -> Any:
+        # What graphql-core completes otherwise than as a value: an awaitable (awaited, then
+        # completed), an exception (the field's error).
+        if isinstance(value, Exception) or self.is_awaitable(value):
+            raise _Refused
         if fast.sub is not None:
-            if fast.is_type_of is not None and fast.is_type_of(value, None) is not True:
-                raise _Refused
+            if fast.is_type_of is not None:
+                try:
+                    owned = fast.is_type_of(value, None)  # ours read no resolve info; one that does raises
+                except Exception as error:
+                    raise _Refused from error
+                if owned is not True:
+                    raise _Refused
             return self._answer(fast.sub, value)
         try:
             answer = fast.coerce(value)  # type: ignore[misc]
@@ -199,6 +213,8 @@ class PlannerExecutor(StrawberryGraphQLCoreExecutionContext):
         node = field_details_list[0].node
         if node.arguments or node.name.value.startswith("__"):
             return None
+        if any(d.name.value == "stream" for details in field_details_list for d in details.node.directives or ()):
+            return None  # streamed in increments: graphql-core's
         field = parent_type.fields.get(node.name.value)
         if field is None or field.args:
             return None

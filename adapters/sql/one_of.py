@@ -32,8 +32,9 @@ _EXPANDED = {
 
 
 def one_of(conn: Connection, column: ColumnElement[Any], ids: Iterable[str]) -> ColumnElement[bool]:
-    """``column`` is one of ``ids`` (text; each once: duplicates are dropped)."""
-    distinct = list(dict.fromkeys(ids))
+    """``column`` is one of ``ids`` (each once: duplicates are dropped). The column holds text ids;
+    an id given as another type (a UUID) is compared as its text, as the JSON array carries it."""
+    distinct = list(dict.fromkeys(str(i) for i in ids))
     expanded = _EXPANDED.get(conn.dialect.name)
     if expanded is None:
         return column.in_(distinct)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import enum
 import warnings
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable, Generator
 from typing import Any
 
 import pytest
 import strawberry
 from graphql import GraphQLObjectType, GraphQLSchema
+from graphql.pyutils import Undefined
 from strawberry.extensions import SchemaExtension
 
 from schema.executor import PlannerExecutor, reads_source
@@ -34,6 +35,8 @@ class Part:
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        if isinstance(obj, Part) and obj.code == "raises":
+            raise RuntimeError("cannot tell")
         return isinstance(obj, Part) and obj.code != "disowned"
 
 
@@ -63,6 +66,29 @@ class Item(Named):
 @strawberry.type
 class Query:
     items: list[Item]
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription
+    async def items(self, count: int) -> AsyncGenerator[Item, None]:
+        for i in range(count):
+            yield _item(name=f"event {i}", parts=[Part(code=f"e{i}", weight=i)])
+
+
+class Boom(Exception):
+    """Not a built-in type: String's output coercion would write it as text."""
+
+
+class Later:
+    """An awaitable that is not a coroutine (as a future is): graphql-core awaits it."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        yield from asyncio.sleep(0).__await__()
+        return self.value
 
 
 def _item(**changes: Any) -> Item:
@@ -103,6 +129,7 @@ def _schema(
 ) -> strawberry.Schema:
     schema = strawberry.Schema(
         query=Query,
+        subscription=Subscription,
         execution_context_class=executor if planner else None,
         extensions=extensions or [],
     )
@@ -190,8 +217,27 @@ def test_answers_and_their_order_are_graphql_cores() -> None:
         {"main": Part(code="disowned", weight=1)},  # an object its type disowns
         {"main": "not a part"},  # not an object at all
         {"spare": [Part(code="s", weight=None)]},  # null for a non-null field of a nullable item
+        {"name": Undefined},  # graphql-core's undefined, as null
+        {"note": Boom("boom")},  # an exception returned as the value: the field's error
+        {"tags": ["x", Boom("boom")]},  # an exception as a list item
+        {"main": Part(code="raises", weight=1)},  # a type check that raises
     ],
-    ids=["null", "scalar", "enum", "list-item", "not-a-list", "null-object", "deep", "disowned", "wrong", "item"],
+    ids=[
+        "null",
+        "scalar",
+        "enum",
+        "list-item",
+        "not-a-list",
+        "null-object",
+        "deep",
+        "disowned",
+        "wrong",
+        "item",
+        "undefined",
+        "exception",
+        "exception-item",
+        "type-check-raises",
+    ],
 )
 def test_values_the_fast_step_refuses_get_graphql_cores_errors(broken: dict[str, Any]) -> None:
     items = [_item(), _item(**broken), _item(name="c", alias=_item(name="inner"))]
@@ -262,3 +308,29 @@ def test_objects_of_fast_fields_complete_without_graphql_cores_field_machinery()
     result = asyncio.run(schema.execute("{ items { main { code } shouted } }", root_value=Query(items=items)))
     assert not result.errors
     assert fields == ["Query.items"] + ["Item.shouted"] * 3
+
+
+@pytest.mark.parametrize(
+    ("held", "query", "answer"),
+    [
+        ({"name": Later("later")}, "{ items { name } }", {"name": "later"}),
+        ({"tags": ["x", Later("y")]}, "{ items { tags } }", {"tags": ["x", "y"]}),
+        ({"main": Later(Part(code="p", weight=1))}, "{ items { main { code } } }", {"main": {"code": "p"}}),
+    ],
+    ids=["attribute", "list-item", "object"],
+)
+def test_awaitables_held_by_objects_are_awaited_by_graphql_core(held: dict[str, Any], query: str, answer: Any) -> None:
+    plain, planner = _both(query, [_item(**held)])
+    assert planner == plain
+    assert planner[0] == {"items": [answer]}
+
+
+def test_subscription_events_answer_as_graphql_cores() -> None:
+    async def events(planner: bool) -> list[Any]:
+        stream = await _schema(planner=planner).subscribe("subscription { items(count: 3) { name parts { code } } }")
+        assert not isinstance(stream, strawberry.types.ExecutionResult)
+        return [(event.data, event.errors) async for event in stream]
+
+    plain, planner = (asyncio.run(events(p)) for p in (False, True))
+    assert planner == plain
+    assert [data["items"]["name"] for data, _errors in planner] == ["event 0", "event 1", "event 2"]
