@@ -82,6 +82,10 @@ class _Plan(NamedTuple):
     all_fast: bool
 
 
+#: Types of values that are never awaitables nor exceptions (most of an answer's leaves).
+_PLAIN_VALUES = frozenset({str, int, float, bool})
+
+
 class _Refused(Exception):
     """A value the fast step does not answer: graphql-core's path will, with its own error."""
 
@@ -164,8 +168,8 @@ class PlannerExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def _one(self, fast: _Fast, value: Any) -> Any:
         # What graphql-core completes otherwise than as a value: an awaitable (awaited, then
-        # completed), an exception (the field's error).
-        if isinstance(value, Exception) or self.is_awaitable(value):
+        # completed), an exception (the field's error). Text and numbers are neither.
+        if type(value) not in _PLAIN_VALUES and (isinstance(value, Exception) or self.is_awaitable(value)):
             raise _Refused
         if fast.sub is not None:
             if fast.is_type_of is not None:
