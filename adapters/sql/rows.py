@@ -55,6 +55,27 @@ def plan_from_row(row: Mapping[str, Any]) -> Plan:
     )
 
 
+#: The columns of ``tasks`` that ``task_values`` writes and ``task_from_row`` reads (the Planner
+#: sync keeps its own beside them).
+TASK_COLUMNS = (
+    "id",
+    "plan_id",
+    "planner_task_id",
+    "title",
+    "status",
+    "percent_complete",
+    "start_date",
+    "due_date",
+    "duration_days",
+    "optimistic_days",
+    "most_likely_days",
+    "pessimistic_days",
+    "version",
+    "created_at",
+    "updated_at",
+)
+
+
 def task_values(task: Task) -> dict[str, Any]:
     est = task.estimate
     return {

@@ -8,32 +8,13 @@ from sqlalchemy import ColumnElement, Connection, Select, and_, delete, exists, 
 
 from adapters.sql.one_of import one_of
 from adapters.sql.row_memo import RowMemo
-from adapters.sql.rows import task_from_row, task_values
+from adapters.sql.rows import TASK_COLUMNS, task_from_row, task_values
 from adapters.sql.tables import task_assignees, tasks
 from planning.model import Task
 from planning.ports import TaskFilter
 
-#: What a ``Task`` is made of (``task_from_row``); not the Planner sync's own columns.
-_TASK_COLUMNS = tuple(
-    tasks.c[name]
-    for name in (
-        "id",
-        "plan_id",
-        "planner_task_id",
-        "title",
-        "status",
-        "percent_complete",
-        "start_date",
-        "due_date",
-        "duration_days",
-        "optimistic_days",
-        "most_likely_days",
-        "pessimistic_days",
-        "version",
-        "created_at",
-        "updated_at",
-    )
-)
+#: What a ``Task`` is made of: not the Planner sync's own columns.
+_TASK_COLUMNS = tuple(tasks.c[name] for name in TASK_COLUMNS)
 #: Tasks by their row's values and assignees (adapters.sql.row_memo): an unchanged task is made once.
 TASKS: RowMemo[Task] = RowMemo(task_from_row)
 

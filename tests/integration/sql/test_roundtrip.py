@@ -8,6 +8,7 @@ import pytest
 
 from adapters.bootstrap import Application, bootstrap
 from adapters.config import Settings
+from adapters.sql.rows import TASK_COLUMNS, task_values
 from planning.commands import AddDependency, CreatePlan, CreateTask, IngestExternalEvent, UpdatePlan, UpdateTask
 from planning.errors import DomainError, ErrorCode
 from planning.model import Severity, TaskStatus, ThreePointEstimate, WorkCalendar
@@ -86,6 +87,7 @@ def test_reads_after_a_change_answer_the_change(app: Application) -> None:
     app.services.plans.update(UpdatePlan(plan.id, {"name": "P2", "holidays": [date(2026, 12, 25)]}), PLANNER)
     [read_task] = app.services.tasks.get_many(ADMIN, [task.id])
     [read_plan] = app.services.plans.get_many(ADMIN, [plan.id])
+    assert sorted(task_values(read_task)) == sorted(TASK_COLUMNS)  # what is read is what is written
     assert (read_task.title, read_task.assignees, read_task.version) == ("T2", ("b", "a"), 3)
     assert (read_plan.name, read_plan.calendar.holidays) == ("P2", frozenset({date(2026, 12, 25)}))
     assert [p.name for p in app.services.plans.page(ADMIN, None, 10).items] == ["P2"]
