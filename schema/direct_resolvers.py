@@ -88,7 +88,7 @@ def direct_resolvers(schema: GraphQLSchema, *, parents_as_json: bool = False) ->
         aware = _SELECTION_AWARE.get((type_name, field_name))
         field.resolve = _direct(resolver, aware, parents_as_json=parents_as_json)
         if aware is None and not inspect.iscoroutinefunction(resolver):
-            # It may answer at once: schema.executor asks it so when the field is a leaf.
+            # It may answer at once: schema.executor asks it so, and awaits through graphql-core when not.
             reads_source(field.resolve, _immediate(resolver, parents_as_json=parents_as_json))
 
 
@@ -107,7 +107,7 @@ def _direct(
 
 
 def _immediate(resolver: Resolver, *, parents_as_json: bool) -> Callable[[Any, Any], Any]:
-    """``resolver`` as ``schema.executor`` asks a leaf field: (context, parent) to the value, or an
+    """``resolver`` as ``schema.executor`` asks a field: (context, parent) to the value, or an
     awaitable when it is not at hand."""
     if parents_as_json:
         return lambda context, root: resolver(context, as_json_parent(context, root), {})
