@@ -25,18 +25,15 @@ async def plans(
     ctx: RequestContext, _parent: None, args: dict[str, Any], *, with_task_counts: bool = False
 ) -> Connection[Plan]:
     """The plans the caller may read, oldest first. ``with_task_counts`` (the local server sets it
-    when the query selects ``taskCount``): the page's task counts are read in the same worker-thread
-    hop and primed, so that ``taskCount`` answers without an await."""
+    when the query selects ``taskCount``): the page's task counts are read with it and primed, so
+    that ``taskCount`` answers without an await."""
     service = ctx.services.plans
     limit, after = page_size(args, DEFAULT_PLANS), decode_cursor(args.get("after"))
-
-    def read() -> tuple[Page[Plan], dict[str, int]]:
-        page = service.page(ctx.access, after, limit)
-        ids = [p.id for p in page.items] if with_task_counts else []
-        return page, dict(zip(ids, service.task_counts(ctx.access, ids), strict=True)) if ids else {}
-
-    page, counts = await asyncio.to_thread(read)
-    ctx.loaders.task_counts.update(counts)
+    if with_task_counts:
+        page, counts = await asyncio.to_thread(service.page_with_task_counts, ctx.access, after, limit)
+        ctx.loaders.task_counts.update(zip((p.id for p in page.items), counts, strict=True))
+    else:
+        page = await asyncio.to_thread(service.page, ctx.access, after, limit)
 
     async def total() -> int:
         return await asyncio.to_thread(service.count, ctx.access)

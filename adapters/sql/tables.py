@@ -45,6 +45,10 @@ plans = Table(
     Column("updated_at", Timestamp, nullable=False),
     # Grows with every change of the plan itself (name, dates, calendar), not of its tasks.
     Column("version", Integer, nullable=False, server_default="1"),
+    # How many tasks the plan has, moved by triggers on ``tasks`` in the transaction of every insert,
+    # delete or move of a task (migration 0011), so that a list of plans reads its counts without
+    # counting. Not part of a Plan: nothing that writes a plan's own fields can set it from a copy.
+    Column("task_count", Integer, nullable=False, server_default="0"),
 )
 
 # The seed's planner_tasks, generalised: a task may come from Microsoft Planner or not.

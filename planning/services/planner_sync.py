@@ -167,8 +167,13 @@ class PlannerSyncService:
         seen: set[str],
         counts: dict[str, int],
     ) -> None:
-        """One page of Planner tasks, in one transaction: all of it or none."""
+        """One page of Planner tasks, in one transaction: all of it or none. The plan's row is locked
+        first, as every writer of a plan's tasks locks it before the outbox's lock: a task added
+        after an update appended its event would otherwise wait for the plan's row (its task count)
+        while holding the outbox's lock, against a plan update holding them the other way round."""
         with self._deps.uow() as uow:
+            if uow.plans.lock(plan_id) is None:
+                raise not_found("plan", plan_id, "input", "planId")
             links = uow.planner_sync.links(plan_id)
             for item in page:
                 seen.add(item.id)

@@ -122,6 +122,14 @@ class PlanService:
         with self._deps.uow() as uow:
             return Page.of(uow.plans.page(after, limit + 1, member_id=scope), limit)
 
+    def page_with_task_counts(self, caller: Caller, after: str | None, limit: int) -> tuple[Page[Plan], list[int]]:
+        """``page``, and the number of tasks of each of its plans, read with it."""
+        scope = listing_scope(principal_of(caller))
+        with self._deps.uow() as uow:
+            found = uow.plans.page_with_task_counts(after, limit + 1, member_id=scope)
+        page = Page.of([plan for plan, _count in found], limit)
+        return page, [count for _plan, count in found[: len(page.items)]]
+
     def count(self, caller: Caller) -> int:
         scope = listing_scope(principal_of(caller))
         with self._deps.uow() as uow:

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, or_, select, update
+from sqlalchemy import Connection, Result, Text, cast, delete, func, or_, select, update
 
 from adapters.sql.one_of import one_of
 from adapters.sql.row_memo import RowMemo
@@ -31,17 +32,15 @@ class SqlPlanRepository:
         self._conn.execute(plans.insert().values(plan_values(plan)))
 
     def get(self, plan_id: str) -> Plan | None:
-        row = self._conn.execute(select(plans).where(plans.c.id == plan_id)).mappings().first()
-        return plan_from_row(row) if row else None
+        return _first(_plans_of(self._conn.execute(_SELECT.where(plans.c.id == plan_id))))
 
     def get_many(self, plan_ids: Sequence[str]) -> list[Plan]:
         if not plan_ids:
             return []
-        return _plans_of(self._conn.execute(select(plans).where(one_of(self._conn, plans.c.id, plan_ids))))
+        return _plans_of(self._conn.execute(_SELECT.where(one_of(self._conn, plans.c.id, plan_ids))))
 
     def lock(self, plan_id: str) -> Plan | None:
-        row = self._conn.execute(select(plans).where(plans.c.id == plan_id).with_for_update()).mappings().first()
-        return plan_from_row(row) if row else None
+        return _first(_plans_of(self._conn.execute(_SELECT.where(plans.c.id == plan_id).with_for_update())))
 
     def touch(self, plan: Plan) -> None:
         self._conn.execute(update(plans).where(plans.c.id == plan.id).values(plan_values(plan)))
@@ -80,7 +79,7 @@ class SqlPlanRepository:
         return self._conn.execute(delete(plans).where(plans.c.id == plan_id)).rowcount == 1
 
     def page(self, after: str | None, limit: int, *, member_id: str | None = None) -> list[Plan]:
-        query = select(plans).order_by(plans.c.id).limit(limit)
+        query = _SELECT.order_by(plans.c.id).limit(limit)
         if member_id is not None:
             query = query.join(
                 plan_members, (plan_members.c.plan_id == plans.c.id) & (plan_members.c.user_id == member_id)
@@ -89,6 +88,18 @@ class SqlPlanRepository:
             query = query.where(plans.c.id > after)
         return _plans_of(self._conn.execute(query))
 
+    def page_with_task_counts(
+        self, after: str | None, limit: int, *, member_id: str | None = None
+    ) -> list[tuple[Plan, int]]:
+        query = _SELECT.add_columns(plans.c.task_count).order_by(plans.c.id).limit(limit)
+        if member_id is not None:
+            query = query.join(
+                plan_members, (plan_members.c.plan_id == plans.c.id) & (plan_members.c.user_id == member_id)
+            )
+        if after is not None:
+            query = query.where(plans.c.id > after)
+        return [(PLANS(tuple(row[:-1]), row._mapping), int(row[-1])) for row in self._conn.execute(query).all()]
+
     def count(self, *, member_id: str | None = None) -> int:
         if member_id is None:
             return int(self._conn.execute(select(func.count()).select_from(plans)).scalar_one())
@@ -96,14 +107,27 @@ class SqlPlanRepository:
         return int(self._conn.execute(query).scalar_one())
 
     def find_by_planner_id(self, planner_plan_id: str) -> Plan | None:
-        row = self._conn.execute(select(plans).where(plans.c.planner_plan_id == planner_plan_id)).mappings().first()
-        return plan_from_row(row) if row else None
+        return _first(_plans_of(self._conn.execute(_SELECT.where(plans.c.planner_plan_id == planner_plan_id))))
+
+
+#: The columns a plan is made of (not its task count), the holidays as their JSON text: the driver
+#: leaves it unparsed, the text is part of the memo's key, and it is parsed only when a plan is made.
+_SELECT = select(
+    *(cast(c, Text).label(c.name) if c.name == "holidays" else c for c in plans.c if c.name != "task_count")
+)
+
+
+def _plan_of(row: Mapping[str, Any]) -> Plan:
+    return plan_from_row({**row, "holidays": json.loads(row["holidays"])})
 
 
 #: Plans by their row's values (adapters.sql.row_memo): an unchanged plan is made once.
-PLANS: RowMemo[Plan] = RowMemo(plan_from_row)
+PLANS: RowMemo[Plan] = RowMemo(_plan_of)
 
 
-def _plans_of(rows: Iterable[Row[Any]]) -> list[Plan]:
-    # The holidays column reads as a list: a tuple of it keys the memo.
-    return [PLANS(tuple(tuple(v) if isinstance(v, list) else v for v in row), row._mapping) for row in rows]
+def _plans_of(result: Result[Any]) -> list[Plan]:
+    return [PLANS(tuple(row), row._mapping) for row in result.all()]  # all(): one fetch, not one per row
+
+
+def _first(found: list[Plan]) -> Plan | None:
+    return found[0] if found else None

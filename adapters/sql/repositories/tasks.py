@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Connection, Select, and_, delete, exists, 
 from adapters.sql.one_of import one_of
 from adapters.sql.row_memo import RowMemo
 from adapters.sql.rows import TASK_COLUMNS, task_from_row, task_values
-from adapters.sql.tables import task_assignees, tasks
+from adapters.sql.tables import plans, task_assignees, tasks
 from planning.model import Task
 from planning.ports import TaskFilter
 
@@ -78,14 +78,12 @@ class SqlTaskRepository:
         return int(self._conn.execute(query).scalar_one())
 
     def count_by_plan(self, plan_ids: Sequence[str]) -> dict[str, int]:
+        """The plans' kept counts (``plans.task_count``, moved by the database's triggers), not a
+        count of their tasks."""
         if not plan_ids:
             return {}
-        query = (
-            select(tasks.c.plan_id, func.count())
-            .where(one_of(self._conn, tasks.c.plan_id, plan_ids))
-            .group_by(tasks.c.plan_id)
-        )
-        return {plan_id: int(n) for plan_id, n in self._conn.execute(query)}
+        query = select(plans.c.id, plans.c.task_count).where(one_of(self._conn, plans.c.id, plan_ids))
+        return {plan_id: int(n) for plan_id, n in self._conn.execute(query).all()}
 
     def find_by_planner_id(self, plan_id: str, planner_task_id: str) -> Task | None:
         found = self._load(

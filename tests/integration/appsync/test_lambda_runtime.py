@@ -46,8 +46,8 @@ def test_the_migrate_function_brings_a_new_database_to_the_head(tmp_path: Any, m
     monkeypatch.setenv("PLANNER_GRAPH_URL", f"gremlite:{tmp_path}/graph.db")
     first = migrate.handler(saved_event("scheduled.json"), LambdaContext())
     assert first["from"] is None
-    assert first["to"] == "0010"
-    assert migrate.handler(saved_event("scheduled.json"), LambdaContext()) == {"from": "0010", "to": "0010"}
+    assert first["to"] == "0011"
+    assert migrate.handler(saved_event("scheduled.json"), LambdaContext()) == {"from": "0011", "to": "0011"}
 
 
 class TokenMaker:

@@ -101,6 +101,7 @@ def test_first_sync_then_nothing_then_exactly_the_changes(sync_app: Application,
     now = _by_planner_id(app, plan.id)
     assert len(now) == 249
     assert ids[8] not in now
+    assert app.services.plans.task_counts(OWNER, [plan.id]) == [249]  # the plan's kept count followed
     assert now[ids[5]].title == "Task 5, renamed"
     assert (now[ids[5]].estimate, now[ids[5]].duration_days) == (estimate, 3.0)
     assert (now[ids[120]].status, now[ids[120]].percent_complete) == (TaskStatus.COMPLETED, 100)
