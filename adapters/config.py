@@ -52,8 +52,8 @@ class Settings:
     #: Requests one server process handles at once; the next is answered HTTP 503 with
     #: ``Retry-After`` at once (health and readiness probes are never refused).
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
-    #: How much of plans' graphs and schedules a process keeps between requests, counted in
-    #: tasks plus dependencies (0 keeps nothing).
+    #: How much of plans' graphs, schedules and task lists a process keeps between requests,
+    #: counted in tasks plus dependencies (0 keeps nothing).
     graph_memo_size: int = DEFAULT_GRAPH_MEMO_SIZE
     #: A server runs the optimisation agent in the background for each ingested external event
     #: (``PLANNER_AGENT_BACKGROUND``); off, proposals come only from proposeActions.

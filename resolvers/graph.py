@@ -26,8 +26,9 @@ async def _view(ctx: RequestContext, plan_id: str) -> PlanScheduleView | None:
     return await ctx.loaders.schedule_by_plan.load(plan_id)
 
 
-async def _tasks(ctx: RequestContext, ids: list[str]) -> list[Task]:
-    return await ctx.loaders.task_lists.load(tuple(ids))
+async def _tasks(ctx: RequestContext, plan_id: str, ids: list[str]) -> list[Task]:
+    """The plan's tasks of ``ids`` that it still holds, in order."""
+    return await ctx.loaders.task_lists.load((plan_id, tuple(ids)))
 
 
 async def critical_path(ctx: RequestContext, parent: Plan, _args: dict[str, Any]) -> CriticalPath:
@@ -36,7 +37,7 @@ async def critical_path(ctx: RequestContext, parent: Plan, _args: dict[str, Any]
         return CriticalPath(tasks=[], duration_days=0.0, start_date=None, finish_date=None)
     schedule = view.schedule
     return CriticalPath(
-        tasks=await _tasks(ctx, list(schedule.critical_path)),
+        tasks=await _tasks(ctx, parent.id, list(schedule.critical_path)),
         duration_days=schedule.duration_days,
         start_date=schedule.start_date,
         finish_date=schedule.finish_date,
@@ -105,14 +106,18 @@ async def upstream(ctx: RequestContext, parent: Task, args: dict[str, Any]) -> l
     """Every task this one waits for, directly or not, nearest first; maxDepth limits the hops."""
     depth = _max_depth(args)
     view = await _view(ctx, parent.plan_id)
-    return [] if view is None else await _tasks(ctx, GraphQueries.upstream(view.graph, parent.id, depth))
+    if view is None:
+        return []
+    return await _tasks(ctx, parent.plan_id, GraphQueries.upstream(view.graph, parent.id, depth))
 
 
 async def downstream(ctx: RequestContext, parent: Task, args: dict[str, Any]) -> list[Task]:
     """Every task that waits for this one, directly or not, nearest first; maxDepth limits the hops."""
     depth = _max_depth(args)
     view = await _view(ctx, parent.plan_id)
-    return [] if view is None else await _tasks(ctx, GraphQueries.downstream(view.graph, parent.id, depth))
+    if view is None:
+        return []
+    return await _tasks(ctx, parent.plan_id, GraphQueries.downstream(view.graph, parent.id, depth))
 
 
 async def impact(ctx: RequestContext, parent: ExternalEvent, _args: dict[str, Any]) -> EventImpactView:
@@ -125,7 +130,7 @@ async def impact(ctx: RequestContext, parent: ExternalEvent, _args: dict[str, An
         critical_path_delay_days=found.critical_path_delay_days,
         finish_date_before=found.finish_date_before,
         finish_date_after=found.finish_date_after,
-        downstream_tasks=await _tasks(ctx, list(found.downstream_task_ids)),
+        downstream_tasks=await _tasks(ctx, parent.plan_id, list(found.downstream_task_ids)),
         probability=found.probability,
         expected_delay_days=found.expected_delay_days,
         in_forecast=found.in_forecast,

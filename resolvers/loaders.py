@@ -44,30 +44,41 @@ class TaskByIdLoader(DataLoader[str, Task | None]):
         super().__init__(load_fn=load)
 
 
-class TaskListLoader(DataLoader[tuple[str, ...], list[Task]]):
-    """Lists of tasks by their ids (a critical path, a task's reach), readable ones only, in order.
+class TaskListLoader(DataLoader[tuple[str, tuple[str, ...]], list[Task]]):
+    """Lists of tasks of one plan by their ids (a critical path, a task's reach), keyed by
+    ``(plan_id, ids)``: readable ones only, in order.
 
-    One future per list rather than per task (a critical path of 500 tasks is one key), and one
-    read for every task the lists of a batch need that ``tasks`` (the request's task loader) does
-    not hold; what it reads is primed there for later fields.
+    One future per list rather than per task (a critical path of 500 tasks is one key). Tasks that
+    ``tasks`` (the request's task loader) holds are taken from there; for the rest, each plan's
+    whole task list is read once (``TaskService.tasks_of_plan``, kept between requests until the
+    plan changes), and what the lists take from it is primed in ``tasks`` for later fields.
     """
 
     def __init__(self, services: PlanningServices, access: Access, tasks: TaskByIdLoader) -> None:
-        async def load(lists: list[tuple[str, ...]]) -> Sequence[list[Task]]:
+        async def load(lists: list[tuple[str, tuple[str, ...]]]) -> Sequence[list[Task]]:
             held: dict[str, Task | None] = {}
-            missing: list[str] = []
-            for task_id in dict.fromkeys(i for ids in lists for i in ids):
-                task = known(tasks, task_id)
-                if task is UNKNOWN:
-                    missing.append(task_id)
-                else:
-                    held[task_id] = task
+            missing: dict[str, list[str]] = {}
+            for plan_id, ids in lists:
+                for task_id in ids:
+                    if task_id in held:
+                        continue
+                    task = known(tasks, task_id)
+                    if task is UNKNOWN:
+                        missing.setdefault(plan_id, []).append(task_id)
+                    held[task_id] = None if task is UNKNOWN else task
+
+            def read() -> dict[str, Task | None]:
+                found: dict[str, Task | None] = {}
+                for plan_id, task_ids in missing.items():
+                    of_plan = services.tasks.tasks_of_plan(access, plan_id)
+                    found.update((i, of_plan.get(i)) for i in task_ids)
+                return found
+
             if missing:
-                read = await asyncio.to_thread(services.tasks.get_many, access, missing)
-                found = dict(zip(missing, read, strict=True))
+                found = await asyncio.to_thread(read)
                 tasks.prime_many(found)
                 held.update(found)
-            return [[task for i in ids if (task := held[i]) is not None] for ids in lists]
+            return [[task for i in ids if (task := held[i]) is not None] for _plan_id, ids in lists]
 
         super().__init__(load_fn=load)
 

@@ -74,10 +74,10 @@ class PlanningServices:
         """``maintenance_lock`` is the graph projection's lock, as a holder of its own;
         ``lock_for`` makes the named process locks the Planner sync takes (one per plan), and
         ``planner_graph`` is Microsoft Graph (None when not configured). ``memo`` keeps plans'
-        graphs and schedules between requests (nothing is kept without it).
+        graphs, schedules and task lists between requests (nothing is kept without it).
         """
         fresh = FreshPlanGraphs(deps.uow, graph, projection, wait_s=freshness_wait_s, memo=memo)
-        tasks = TaskService(deps)
+        tasks = TaskService(deps, memo=memo)
         dependencies = DependencyService(deps)
         return cls(
             plans=PlanService(deps),

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from planning.access import Caller, Permission, access_of, principal_of, require_in
@@ -11,8 +12,10 @@ from planning.events import PlanEvent, PlanEventKind
 from planning.model import Dependency, DependencyType, Task, TaskStatus
 from planning.model.task import clean_assignees, implied_percent, implied_status
 from planning.ports import TaskFilter, UnitOfWork
+from planning.ports.memo import Memo, NoMemo
 from planning.principal import Principal
 from planning.services.base import Page, ServiceDeps, ordered
+from planning.services.projection import GRAPH_EVENT_KINDS
 from planning.snapshots import dependency_snapshot, task_snapshot
 
 UPDATABLE_FIELDS = frozenset(
@@ -31,8 +34,12 @@ UPDATABLE_FIELDS = frozenset(
 
 
 class TaskService:
-    def __init__(self, deps: ServiceDeps) -> None:
+    """``memo`` keeps plans' whole task lists between requests (``tasks_of_plan``); nothing is
+    kept without it."""
+
+    def __init__(self, deps: ServiceDeps, *, memo: Memo | None = None) -> None:
         self._deps = deps
+        self._memo: Memo = memo if memo is not None else NoMemo()
 
     def create(self, cmd: CreateTask, caller: Caller) -> Task:
         """Editors and owners of the plan (and admins) may."""
@@ -193,6 +200,34 @@ class TaskService:
         with self._deps.uow() as uow:
             found = ordered(task_ids, uow.tasks.get_many(task_ids))
         return access.visible(found, lambda t: t.plan_id)
+
+    def tasks_of_plan(self, caller: Caller, plan_id: str) -> Mapping[str, Task]:
+        """Every task of the plan by id (none when the caller may not read it), read once per
+        change of the plan: what the lists a plan's graph answers with (a critical path, a task's
+        reach) are made of.
+
+        The answer is kept in ``memo`` under the plan's last outbox position among
+        ``GRAPH_EVENT_KINDS``, read in the same transaction before and after the tasks. Every write of a task
+        appends a TASK_* event of its plan in its own transaction (the SQL unit of work refuses
+        to commit one that does not), and outbox positions become visible in commit order, so
+        two snapshots with the same position hold the same tasks: an entry can never be stale,
+        in this process or across processes. That position is also the plan graph's freshness
+        key (``FreshPlanGraphs``): a request that reads both asks for it once.
+        """
+        if not access_of(caller, self._deps.uow).can(plan_id):
+            return MappingProxyType({})
+        with self._deps.uow() as uow:
+            position = uow.outbox.last_position_of(plan_id, GRAPH_EVENT_KINDS)
+            key = ("plan-tasks", plan_id, position)
+            held: Mapping[str, Task] | None = self._memo.get(key)
+            if held is None:
+                held = MappingProxyType({t.id: t for t in uow.tasks.for_plan(plan_id)})
+                # Kept only when nothing changed the plan since the position was read: a unit of
+                # work whose statements each see their own moment (not a query's snapshot, whose
+                # outbox answers this again from what it read) may have read later tasks.
+                if uow.outbox.last_position_of(plan_id, GRAPH_EVENT_KINDS) == position:
+                    self._memo.put(key, held, weight=len(held))
+        return held
 
     def page(self, caller: Caller, plan_id: str, task_filter: TaskFilter, after: str | None, limit: int) -> Page[Task]:
         if not access_of(caller, self._deps.uow).can(plan_id):

@@ -205,3 +205,38 @@ def test_a_first_page_holding_the_whole_list_is_its_own_total_count(client, app)
         assert (rest["totalCount"], len(rest["edges"]), len(counts)) == (6, 2, 2)  # a later page counts
     finally:
         event.remove(app.engine, "before_cursor_execute", note)
+
+
+def test_the_critical_path_of_an_unchanged_plan_reads_its_tasks_once(client, app) -> None:
+    """CriticalPath takes its tasks from the plan's task list kept since the plan's last change
+    (``TaskService.tasks_of_plan``): a second read issues no statement on ``tasks``, and asks for
+    the plan's last change once for the graph and the list alike; a renamed task is read afresh."""
+    from sqlalchemy import event
+
+    gql = GraphQL(client)
+    plan_id = _plan(app, "kept", 8)
+    _settle(app)
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement: str, *_args) -> None:
+        import threading
+
+        if threading.current_thread().name != "graph-projection":
+            statements.append(statement)
+
+    def path_titles() -> list[str]:
+        return [t["title"] for t in gql(GRAPH, {"planId": plan_id}, "CriticalPath")["plan"]["criticalPath"]["tasks"]]
+
+    assert path_titles() == [f"Task {i}" for i in range(8)]
+    event.listen(app.engine, "before_cursor_execute", note)
+    try:
+        assert path_titles() == [f"Task {i}" for i in range(8)]
+        assert [s for s in statements if "FROM tasks" in s] == []
+        assert len([s for s in statements if "max(outbox.position)" in s]) == 1
+        task_id = gql(PLANS, {"planId": plan_id, "first": 1}, "PlanTasks")["plan"]["tasks"]["edges"][0]["node"]["id"]
+        updated = gql(PLANS, {"input": {"id": task_id, "title": "Renamed"}}, "UpdateTask")
+        assert updated["updateTask"]["userErrors"] == []
+        _settle(app)
+        assert path_titles() == ["Renamed"] + [f"Task {i}" for i in range(1, 8)]
+    finally:
+        event.remove(app.engine, "before_cursor_execute", note)

@@ -12,13 +12,22 @@ _OUTBOX_LOCK_KEY = 7_316_842
 #: (``adapters.events.postgres_notify`` listens). The payload is a position only: listeners read
 #: the outbox itself, so no event is ever cut to NOTIFY's 8000 bytes.
 OUTBOX_CHANNEL = "planner_outbox"
+#: The events that tell a change of a task: every write of a task appends one of them.
+TASK_EVENT_KINDS = frozenset({PlanEventKind.TASK_CREATED, PlanEventKind.TASK_UPDATED, PlanEventKind.TASK_DELETED})
 
 
 class SqlOutbox:
-    def __init__(self, conn: Connection) -> None:
+    """``read_only``: the transaction reads one snapshot and writes nothing, so a plan's last
+    position is read once however often it is asked for (a plan's graph and its task list are
+    both keyed by it, ``planning.services.tasks``)."""
+
+    def __init__(self, conn: Connection, *, read_only: bool = False) -> None:
         self._conn = conn
         self._locked = False
         self.appended = False
+        self._positions: dict[tuple[str, frozenset[PlanEventKind]], int] | None = {} if read_only else None
+        #: The plans this transaction appended a task event for.
+        self.told_task_changes: set[str] = set()
 
     def append(self, event: PlanEvent) -> None:
         first = not self._locked
@@ -32,6 +41,8 @@ class SqlOutbox:
                 data=event.data,
             )
         )
+        if event.kind in TASK_EVENT_KINDS:
+            self.told_task_changes.add(event.plan_id)
         if first and self._conn.dialect.name == "postgresql":
             # One notification a transaction, delivered by PostgreSQL at its commit (never for a
             # rollback): live subscribers in every process read the outbox from there.
@@ -102,12 +113,17 @@ class SqlOutbox:
             self._conn.execute(outbox_checkpoints.insert().values(consumer=consumer, position=position))
 
     def last_position_of(self, plan_id: str, kinds: frozenset[PlanEventKind]) -> int:
+        if self._positions is not None and (plan_id, kinds) in self._positions:
+            return self._positions[plan_id, kinds]
         found = self._conn.execute(
             select(func.max(outbox.c.position)).where(
                 outbox.c.plan_id == plan_id, outbox.c.kind.in_(sorted(k.value for k in kinds))
             )
         ).scalar_one_or_none()
-        return int(found or 0)
+        position = int(found or 0)
+        if self._positions is not None:
+            self._positions[plan_id, kinds] = position
+        return position
 
     def advance_checkpoint(self, consumer: str, position: int) -> None:
         row = outbox_checkpoints.c

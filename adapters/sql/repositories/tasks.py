@@ -20,18 +20,25 @@ TASKS: RowMemo[Task] = RowMemo(task_from_row)
 
 
 class SqlTaskRepository:
-    """Tasks with their assignees; any read of N tasks costs two statements, whatever N."""
+    """Tasks with their assignees; any read of N tasks costs two statements, whatever N.
+
+    ``written_plans`` are the plans whose tasks it wrote: the unit of work checks, before it
+    commits, that each of them has a task event in the outbox (``SqlUnitOfWork.commit``).
+    """
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        self.written_plans: set[str] = set()
 
     def add(self, task: Task) -> None:
+        self.written_plans.add(task.plan_id)
         self._conn.execute(tasks.insert().values(task_values(task)))
         self._write_assignees(task)
 
     def add_many(self, many: Sequence[Task]) -> None:
         if not many:
             return
+        self.written_plans.update(t.plan_id for t in many)
         self._conn.execute(tasks.insert(), [task_values(t) for t in many])
         rows = [{"task_id": t.id, "position": i, "assignee": a} for t in many for i, a in enumerate(t.assignees)]
         if rows:
@@ -54,6 +61,7 @@ class SqlTaskRepository:
         )
         if result.rowcount != 1:
             return False
+        self.written_plans.add(task.plan_id)
         self._conn.execute(delete(task_assignees).where(task_assignees.c.task_id == task.id))
         self._write_assignees(task)
         return True
@@ -62,7 +70,9 @@ class SqlTaskRepository:
         query = delete(tasks).where(tasks.c.id == task_id)
         if version is not None:
             query = query.where(tasks.c.version == version)
-        return self._conn.execute(query).rowcount == 1
+        deleted = self._conn.execute(query.returning(tasks.c.plan_id)).scalars().all()
+        self.written_plans.update(deleted)
+        return len(deleted) == 1
 
     def for_plan(self, plan_id: str) -> list[Task]:
         return self._load(select(*_TASK_COLUMNS).where(tasks.c.plan_id == plan_id).order_by(tasks.c.id))

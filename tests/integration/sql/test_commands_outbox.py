@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
@@ -18,6 +19,7 @@ from planning.commands import (
     UpdateTask,
 )
 from planning.errors import DomainError, ErrorCode
+from planning.events import PlanEvent, PlanEventKind
 from planning.model import Plan, Task, TaskStatus
 from planning.model.membership import PlanRole
 from planning.ports import TaskFilter
@@ -199,6 +201,11 @@ def test_expected_version_mismatch_is_stale(app: Application) -> None:
     assert last_position(app) == before
 
 
+def _updated(task: Task) -> PlanEvent:
+    """The event a service appends with a task's change (the unit of work refuses one without)."""
+    return PlanEvent(task.plan_id, PlanEventKind.TASK_UPDATED, task.id, datetime.now(UTC), {})
+
+
 def test_concurrent_update_at_the_store_loses_the_second_writer(app: Application) -> None:
     _, (a,) = make_plan(app, "A")
     if app.engine.dialect.name == "postgresql":
@@ -210,6 +217,7 @@ def test_concurrent_update_at_the_store_loses_the_second_writer(app: Application
             assert seen_second is not None
             assert seen_first.version == seen_second.version == 1
             assert first.tasks.update(replace(seen_first, title="first", version=2))
+            first.outbox.append(_updated(a))
             first.commit()
             assert not second.tasks.update(replace(seen_second, title="second", version=2))
             second.commit()
@@ -221,6 +229,7 @@ def test_concurrent_update_at_the_store_loses_the_second_writer(app: Application
         assert seen.version == 1
         with SqlUnitOfWork(app.engine) as first:
             assert first.tasks.update(replace(seen, title="first", version=2))
+            first.outbox.append(_updated(a))
             first.commit()
         with SqlUnitOfWork(app.engine) as second:
             assert not second.tasks.update(replace(seen, title="second", version=2))
