@@ -7,6 +7,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from adapters.sql.defaults import DEFAULT_DATABASE_URL
+from adapters.sql.liveness import ping_unless_recently_used
 
 
 def create_store_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> Engine:
@@ -22,7 +23,9 @@ def create_store_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> Engin
         _configure_sqlite(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_engine(url, **kwargs)
+        ping_unless_recently_used(engine)
+        return engine
     raise ValueError(
         f"unsupported database URL {parsed.render_as_string(hide_password=True)}: use sqlite or postgresql"
     )
