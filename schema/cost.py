@@ -30,7 +30,7 @@ cost above the requested one).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,8 +164,7 @@ class _Walk:
         self._merged: dict[tuple[int, ...], Fields] = {}
         self._sizes: dict[int, int] = {}
         #: By ``id()`` of a fields mapping (kept alive in ``_merged``, or by the caller for the root).
-        self._answered: dict[int, list[tuple[str, int, bool, Any, Fields | None]]] = {}
-        self._leaves: dict[int, list[tuple[str, int, bool]] | None] = {}
+        self._answered: dict[int, list[_Answered]] = {}
 
     # -- the document ------------------------------------------------------------------------
 
@@ -321,20 +320,21 @@ class _Walk:
 
     def actual(self, fields: Fields, data: Mapping[str, Any]) -> tuple[int, bool]:
         total, forecast = 0, False
-        for key, weight, owns_forecast, named, inner in self.answered(fields):
-            if key not in data:
+        forecast_weight = self.model.forecast
+        for key, weight, owns_forecast, inner, leaves, each, is_owner in self.answered(fields):
+            value = data.get(key, _ABSENT)
+            if value is _ABSENT:
                 continue  # skipped, or selected for another type than the object's
             total += weight
             forecast = forecast or owns_forecast
-            value = data[key]
             if inner is None or value is None:
                 continue
-            leaves = self.leaves_of(inner)
-            if not leaves and leaves is not None:
+            items = _objects(value)
+            if leaves is not None and not leaves:
                 # Objects of weightless leaves only (a task's id and title): each costs its object.
-                total += self.object_cost(named) * sum(1 for _ in _objects(value))
+                total += each * len(items)
                 continue
-            for item in _objects(value):
+            for item in items:
                 if leaves is None:
                     cost, needs = self.actual(inner, item)
                 else:  # leaves only (a plan's taskCount): counted here, not by a call per object
@@ -343,53 +343,58 @@ class _Walk:
                         if leaf_key in item:
                             cost += leaf_weight
                             needs = needs or leaf_forecast
-                total += self.object_cost(named) + cost + self.owned_forecast(named, needs)
-                forecast = forecast or (needs and named.name != self.model.forecast_owner)
+                total += each + cost
+                if needs:
+                    if is_owner:
+                        total += forecast_weight
+                    else:
+                        forecast = True
         return total, forecast
 
-    def leaves_of(self, fields: Fields) -> list[tuple[str, int, bool]] | None:
-        """When every field of ``fields`` that counts is a leaf: those leaves, as (response key,
-        weight, needs a forecast); an empty list when none counts (an answered object of them costs
-        its object alone). None when one is an object."""
-        known = self._leaves.get(id(fields), False)
-        if known is False:
-            answered = self.answered(fields)
-            known = self._leaves[id(fields)] = (
-                [(key, weight, forecast) for key, weight, forecast, _named, inner in answered]
-                if all(inner is None for *_rest, inner in answered)
-                else None
-            )
-        return known
-
-    def answered(self, fields: Fields) -> list[tuple[str, int, bool, Any, Fields | None]]:
+    def answered(self, fields: Fields) -> list[_Answered]:
         """What ``actual`` needs of each of ``fields``, worked out once per selection (not once per
-        answered object): the response key, the field's weight, whether it needs a forecast, its
-        named type and, for an object field, its merged subfields (None for a leaf). Leaves that
-        weigh nothing and need no forecast (most of a task's) are left out: they add nothing, and
-        an answer of hundreds of objects would look each of them up."""
+        answered object): the response key, the field's weight, whether it needs a forecast, and
+        for an object field its merged subfields, their leaves when they are leaves only (the
+        leaves that count, as (key, weight, needs a forecast): an empty list when none counts and
+        an answered object costs its object alone), the cost of one of its objects, and whether
+        that object owns the forecast (None, None, 0 and False for a leaf). Leaves that weigh
+        nothing and need no forecast (most of a task's) are left out: they add nothing, and an
+        answer of hundreds of objects would look each of them up."""
         known = self._answered.get(id(fields))
         if known is not None:
             return known
-        found: list[tuple[str, int, bool, Any, Fields | None]] = []
+        found: list[_Answered] = []
         for key, entries in fields.items():
             node, parent = entries[0]
             name = node.name.value
             if name == "__typename":
                 continue
             if name.startswith("__"):
-                found.append((key, 1 + self.size(node.selection_set), False, None, None))
+                found.append((key, 1 + self.size(node.selection_set), False, None, None, 0, False))
                 continue
             definition = self.definition(parent, name)
             if definition is None or parent is None:
                 continue
             named, _ = _unwrap(definition.type)
             forecast = f"{parent.name}.{name}" in self.model.forecast_fields
-            inner = None if is_leaf_type(named) else self.children(entries, named)
             weight = self.weight(parent, name)
-            if inner is not None or weight or forecast:
-                found.append((key, weight, forecast, named, inner))
+            if is_leaf_type(named):
+                if weight or forecast:
+                    found.append((key, weight, forecast, None, None, 0, False))
+                continue
+            inner = self.children(entries, named)
+            below = self.answered(inner)
+            leaves = [(k, w, f) for k, w, f, *_rest in below] if all(entry[3] is None for entry in below) else None
+            is_owner = named.name == self.model.forecast_owner
+            found.append((key, weight, forecast, inner, leaves, self.object_cost(named), is_owner))
         self._answered[id(fields)] = found
         return found
+
+
+#: What ``_Walk.answered`` works out for one field: (response key, weight, needs a forecast,
+#: subfields, their leaves, the cost of one object, that object owns the forecast).
+_Answered = tuple[str, int, bool, "Fields | None", "list[tuple[str, int, bool]] | None", int, bool]
+_ABSENT = object()
 
 
 def _unwrap(type_: Any) -> tuple[Any, bool]:
@@ -405,15 +410,21 @@ def _is_connection(type_: Any) -> bool:
     return getattr(type_, "name", "").endswith("Connection")
 
 
-def _objects(value: Any) -> Iterable[Mapping[str, Any]]:
+def _objects(value: Any) -> Sequence[Mapping[str, Any]]:
     """The objects in an answered value: the value itself, or the items of (nested) lists."""
+    if type(value) is dict:
+        return (value,)
+    if type(value) is list and all(type(item) is dict for item in value):
+        return value
+    found: list[Mapping[str, Any]] = []
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, Mapping):
-            yield item
+            found.append(item)
         elif isinstance(item, list):
             stack.extend(reversed(item))
+    return found
 
 
 def requested_cost(

@@ -26,6 +26,7 @@ schema extension resolves fields itself (a middleware), every field does.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from types import CoroutineType, GeneratorType
 from typing import Any, NamedTuple
 
 from graphql import (
@@ -82,8 +83,16 @@ class _Plan(NamedTuple):
     all_fast: bool
 
 
-#: Types of values that are never awaitables nor exceptions (most of an answer's leaves).
-_PLAIN_VALUES = frozenset({str, int, float, bool})
+#: Types whose values are never awaitables nor exceptions: text and numbers (most of an answer's
+#: leaves), and each type of object the fast step met that has no ``__await__`` (a ``Plan``, an
+#: edge), checked once per type rather than once per value.
+_SETTLED: set[type] = {str, int, float, bool}
+
+
+def _settles(kind: type) -> bool:
+    """Whether no value of ``kind`` can be an awaitable or an exception: a generator or a
+    coroutine is awaitable by its own flags, any other object by its type's ``__await__``."""
+    return not issubclass(kind, BaseException | GeneratorType | CoroutineType) and not hasattr(kind, "__await__")
 
 
 class _Refused(Exception):
@@ -140,7 +149,7 @@ class PlannerExecutor(StrawberryGraphQLCoreExecutionContext):
                 value = getattr(source, fast.attribute) if fast.attribute is not None else fast.read(context, source)  # type: ignore[misc]
             except Exception as error:
                 raise _Refused from error
-            if fast.read is not None and isinstance(value, Coroutine):
+            if fast.read is not None and type(value) not in _SETTLED and isinstance(value, Coroutine):
                 value.close()  # made by this read, not at hand: graphql-core's path asks again
                 raise _Refused
             if value is None or value is Undefined:
@@ -169,8 +178,12 @@ class PlannerExecutor(StrawberryGraphQLCoreExecutionContext):
     def _one(self, fast: _Fast, value: Any) -> Any:
         # What graphql-core completes otherwise than as a value: an awaitable (awaited, then
         # completed), an exception (the field's error). Text and numbers are neither.
-        if type(value) not in _PLAIN_VALUES and (isinstance(value, Exception) or self.is_awaitable(value)):
-            raise _Refused
+        kind = type(value)
+        if kind not in _SETTLED:
+            if isinstance(value, Exception) or self.is_awaitable(value):
+                raise _Refused
+            if _settles(kind):
+                _SETTLED.add(kind)
         if fast.sub is not None:
             if fast.is_type_of is not None:
                 try:

@@ -325,6 +325,15 @@ def test_awaitables_held_by_objects_are_awaited_by_graphql_core(held: dict[str, 
     assert planner[0] == {"items": [answer]}
 
 
+def test_an_awaitable_after_plain_objects_of_the_same_field_is_still_awaited() -> None:
+    """The fast step decides once per type that a type's values are never awaitable (a ``Part``);
+    an awaitable after them, in the same list, is a type of its own and still refused."""
+    items = [_item(main=Part(code="a", weight=1)), _item(main=Later(Part(code="b", weight=2)))]
+    plain, planner = _both("{ items { main { code } } }", items)
+    assert planner == plain
+    assert planner[0] == {"items": [{"main": {"code": "a"}}, {"main": {"code": "b"}}]}
+
+
 def test_subscription_events_answer_as_graphql_cores() -> None:
     async def events(planner: bool) -> list[Any]:
         stream = await _schema(planner=planner).subscribe("subscription { items(count: 3) { name parts { code } } }")
