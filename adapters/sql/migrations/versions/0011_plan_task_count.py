@@ -24,27 +24,25 @@ down_revision = "0010"
 branch_labels = None
 depends_on = None
 
+
+def _counting(function: str, transition: str, sign: str) -> str:
+    """A PostgreSQL trigger function that moves each plan's count by its rows in ``transition``."""
+    return f"""
+    CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE plans SET task_count = plans.task_count {sign} changed.n
+        FROM (SELECT plan_id, count(*) AS n FROM {transition} GROUP BY plan_id) AS changed
+        WHERE plans.id = changed.plan_id;
+        RETURN NULL;
+    END $$
+    """
+
+
 #: PostgreSQL: one update a plan for each statement (a plan import inserts thousands of tasks in
 #: one), from the statement's transition tables; a move between plans, row by row.
 POSTGRESQL = (
-    """
-    CREATE FUNCTION plans_count_added_tasks() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        UPDATE plans SET task_count = plans.task_count + added.n
-        FROM (SELECT plan_id, count(*) AS n FROM added_tasks GROUP BY plan_id) AS added
-        WHERE plans.id = added.plan_id;
-        RETURN NULL;
-    END $$
-    """,
-    """
-    CREATE FUNCTION plans_count_removed_tasks() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        UPDATE plans SET task_count = plans.task_count - removed.n
-        FROM (SELECT plan_id, count(*) AS n FROM removed_tasks GROUP BY plan_id) AS removed
-        WHERE plans.id = removed.plan_id;
-        RETURN NULL;
-    END $$
-    """,
+    _counting("plans_count_added_tasks", "added_tasks", "+"),
+    _counting("plans_count_removed_tasks", "removed_tasks", "-"),
     """
     CREATE FUNCTION plans_count_moved_task() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
