@@ -207,12 +207,12 @@ class TaskService:
         reach) are made of.
 
         The answer is kept in ``memo`` under the plan's last outbox position among
-        ``GRAPH_EVENT_KINDS``, read in the same transaction before and after the tasks. Every write of a task
-        appends a TASK_* event of its plan in its own transaction (the SQL unit of work refuses
-        to commit one that does not), and outbox positions become visible in commit order, so
-        two snapshots with the same position hold the same tasks: an entry can never be stale,
-        in this process or across processes. That position is also the plan graph's freshness
-        key (``FreshPlanGraphs``): a request that reads both asks for it once.
+        ``GRAPH_EVENT_KINDS``, read in the same transaction before and after the tasks. Every
+        write of a task appends a TASK_* event of its plan in its own transaction (the SQL unit
+        of work refuses to commit one that does not), and outbox positions become visible in
+        commit order, so two snapshots with the same position hold the same tasks: an entry can
+        never be stale, in this process or across processes. That position is also the plan
+        graph's freshness key (``FreshPlanGraphs``): a request that reads both asks for it once.
         """
         if not access_of(caller, self._deps.uow).can(plan_id):
             return MappingProxyType({})
