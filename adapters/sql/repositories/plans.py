@@ -79,14 +79,7 @@ class SqlPlanRepository:
         return self._conn.execute(delete(plans).where(plans.c.id == plan_id)).rowcount == 1
 
     def page(self, after: str | None, limit: int, *, member_id: str | None = None) -> list[Plan]:
-        query = _SELECT.order_by(plans.c.id).limit(limit)
-        if member_id is not None:
-            query = query.join(
-                plan_members, (plan_members.c.plan_id == plans.c.id) & (plan_members.c.user_id == member_id)
-            )
-        if after is not None:
-            query = query.where(plans.c.id > after)
-        return _plans_of(self._conn.execute(query))
+        return [plan for plan, _count in self.page_with_task_counts(after, limit, member_id=member_id)]
 
     def page_with_task_counts(
         self, after: str | None, limit: int, *, member_id: str | None = None
@@ -98,6 +91,7 @@ class SqlPlanRepository:
             )
         if after is not None:
             query = query.where(plans.c.id > after)
+        # The memo's key is the plan's own columns, not its count: a new task makes no new Plan.
         return [(PLANS(tuple(row[:-1]), row._mapping), int(row[-1])) for row in self._conn.execute(query).all()]
 
     def count(self, *, member_id: str | None = None) -> int:
